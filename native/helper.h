@@ -1,0 +1,116 @@
+/* moat-helper: executes a Plan compiled by moat's TypeScript.  It holds no defaults of its
+ * own: every decision arrives in the Plan.  See plan.h for the wire format and
+ * docs/helper.md for the stages and the sync protocol. */
+#ifndef MOAT_HELPER_H
+#define MOAT_HELPER_H
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "plan.h"
+
+#define MAX_REPEAT 4096
+
+struct op {
+  uint16_t type;
+  uint64_t present;          /* bit per PA_* attribute */
+  const char *str[PA_MAX];   /* NUL-terminated copies */
+  uint64_t num[PA_MAX];
+  const uint8_t *bytes;
+  size_t nbytes;
+  const char **args; size_t nargs;
+  const char **env; size_t nenv;
+  uint64_t *groups; size_t ngroups;
+};
+
+struct plan {
+  struct op *ops;
+  size_t nops;
+};
+
+/* sync messages between the helper (parent or container process) and TypeScript */
+enum msg_type {
+  MSG_PID = 1,      /* helper -> ts: u32 pid of the container process, host view */
+  MSG_SYNC = 2,     /* container -> ts: name of a sync point; waits for CONTINUE or ABORT */
+  MSG_CONTINUE = 3, /* ts -> container: payload is the state document given to hooks */
+  MSG_READY = 4,    /* container -> ts: set up, waiting for start */
+  MSG_ERROR = 5,    /* helper -> ts: u32 stage, i32 op index, u32 errno, message */
+  MSG_ABORT = 6,    /* ts -> container: stop now */
+};
+
+enum stage { STAGE_PLAN = 1, STAGE_PARENT = 2, STAGE_CHILD = 3, STAGE_EXEC = 4 };
+
+/* global state of the running helper */
+struct helper {
+  int sync_fd;           /* socket to TypeScript; -1 once gone */
+  int stage;
+  int op_index;
+  int root_fd;           /* container root: the rootfs before pivot, "/" after */
+  int fifo_fd;           /* exec fifo, opened before pivot */
+  int devnull_fd;        /* host /dev/null, verified, for masking */
+  int console_sock;      /* connected --console-socket, or -1 */
+  int seccomp_sock;      /* connected seccomp listener socket, or -1 */
+  int userns;            /* the container has its own user namespace */
+  int last_cap;
+  char *state;           /* latest state document from TypeScript (for hooks) */
+  size_t state_len;
+};
+extern struct helper H;
+
+/* plan.c */
+int plan_parse(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen);
+int read_plan(int fd, struct plan *out);
+static inline int has(const struct op *o, int attr) { return (o->present >> attr) & 1; }
+
+/* sync.c */
+__attribute__((noreturn, format(printf, 2, 3))) void die(int err, const char *fmt, ...);
+int send_msg(uint32_t type, const void *payload, uint32_t len);
+int recv_msg(uint32_t *type, char **payload, uint32_t *len);
+void sync_point(const char *name);
+int send_fd(int sock, int fd, const char *name, size_t namelen);
+
+/* ops-host.c: run before clone */
+void op_cgroup_join(const struct op *o);
+void op_device_bpf(const struct op *o);
+void op_ns_join(const struct op *o);
+void ns_preopen(struct plan *p);
+void op_connect(const struct op *o);
+void op_time_offsets(const struct op *o);
+int op_clone(const struct op *o); /* returns only in the child */
+__attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
+
+/* ops-mount.c */
+void op_root_propagation(const struct op *o);
+void op_root_bind(const struct op *o);
+void op_mount(const struct op *o);
+void op_mkdev(const struct op *o);
+void op_symlink(const struct op *o);
+void op_pivot(const struct op *o);
+void op_mask(const struct op *o);
+void op_readonly(const struct op *o);
+void op_remount_root(const struct op *o);
+int open_in_root(const char *path, int flags, int create /* 0 none, 1 dir, 2 file */);
+
+/* ops-proc.c */
+void op_hostname(const struct op *o);
+void op_domainname(const struct op *o);
+void op_sysctl(const struct op *o);
+void op_rlimit(const struct op *o);
+void op_oom_score_adj(const struct op *o);
+void op_personality(const struct op *o);
+void op_umask(const struct op *o);
+void op_chdir(const struct op *o);
+void op_open_fifo(const struct op *o);
+void op_wait_start(const struct op *o);
+void op_hook(const struct op *o);
+void op_console(const struct op *o);
+
+/* ops-creds.c */
+void op_set_user(const struct op *o);
+void op_caps(const struct op *o);
+void op_no_new_privs(const struct op *o);
+void op_seccomp(const struct op *o);
+void op_landlock(const struct op *o);
+__attribute__((noreturn)) void op_exec(const struct op *o);
+
+#endif

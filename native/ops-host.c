@@ -1,0 +1,177 @@
+/* Ops that run in the helper before the container process exists: cgroup placement, device
+ * programs, joining namespaces, connecting host sockets, and the clone itself. */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int ns_fds[PLAN_MAX_OPS];
+
+static void write_file(const char *path, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(errno, "open `%s`", path);
+  if (write(fd, data, len) != (ssize_t)len) die(errno, "write `%s`", path);
+  close(fd);
+}
+
+/* Puts the helper (and so every process it clones) into the container's cgroup, before the
+ * container's first instruction runs. */
+void op_cgroup_join(const struct op *o) {
+  char path[4096], pid[32];
+  snprintf(path, sizeof path, "%s/cgroup.procs", o->str[PA_PATH]);
+  int n = snprintf(pid, sizeof pid, "%d", getpid());
+  write_file(path, pid, (size_t)n);
+}
+
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to a cgroup2 directory. */
+void op_device_bpf(const struct op *o) {
+  if (o->nbytes == 0 || o->nbytes % 8) die(EINVAL, "device program: %zu bytes is not whole instructions", o->nbytes);
+  void *insns = malloc(o->nbytes);
+  static char log[65536];
+  if (!insns) die(ENOMEM, "device program");
+  memcpy(insns, o->bytes, o->nbytes);
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  a.insns = (uint64_t)(uintptr_t)insns;
+  a.insn_cnt = (uint32_t)(o->nbytes / 8);
+  a.license = (uint64_t)(uintptr_t)"Apache-2.0";
+  a.log_buf = (uint64_t)(uintptr_t)log;
+  a.log_size = sizeof log;
+  a.log_level = 1;
+  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  if (prog < 0) die(errno, "load device program: %.400s", log);
+  int dir = open(o->str[PA_PATH], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die(errno, "open cgroup `%s`", o->str[PA_PATH]);
+  memset(&a, 0, sizeof a);
+  a.target_fd = (uint32_t)dir;
+  a.attach_bpf_fd = (uint32_t)prog;
+  a.attach_type = BPF_CGROUP_DEVICE;
+  a.attach_flags = BPF_F_ALLOW_MULTI;
+  if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0) die(errno, "attach device program to `%s`", o->str[PA_PATH]);
+  close(dir);
+  close(prog);
+  free(insns);
+}
+
+/* Opens every namespace to join up front, in the runtime's mount namespace, so that joining
+ * one (the mount namespace above all) cannot change what a later path refers to. */
+void ns_preopen(struct plan *p) {
+  for (size_t i = 0; i < p->nops; i++) {
+    ns_fds[i] = -1;
+    if (p->ops[i].type != PLAN_OP_NS_JOIN) continue;
+    H.op_index = (int)i;
+    ns_fds[i] = open(p->ops[i].str[PA_PATH], O_RDONLY | O_CLOEXEC);
+    if (ns_fds[i] < 0) die(errno, "open namespace `%s`", p->ops[i].str[PA_PATH]);
+  }
+}
+
+void op_ns_join(const struct op *o) {
+  if (setns(ns_fds[H.op_index], (int)o->num[PA_NSTYPE]) < 0) die(errno, "join namespace `%s`", o->str[PA_PATH]);
+  close(ns_fds[H.op_index]);
+  if (o->num[PA_NSTYPE] == CLONE_NEWUSER) H.userns = 1;
+}
+
+/* Connects a host unix socket (console socket, seccomp listener) while host paths resolve. */
+void op_connect(const struct op *o) {
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  const char *path = o->str[PA_PATH];
+  if (strlen(path) >= sizeof sa.sun_path) die(ENAMETOOLONG, "socket path `%s`", path);
+  strcpy(sa.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) die(errno, "connect `%s`", path);
+  if (!strcmp(o->str[PA_NAME], "console")) H.console_sock = s;
+  else if (!strcmp(o->str[PA_NAME], "seccomp")) H.seccomp_sock = s;
+  else die(EINVAL, "unknown socket role `%s`", o->str[PA_NAME]);
+}
+
+/* A time namespace must get its offsets before any process enters it: unshare it for our
+ * children, write the offsets, then clone. */
+void op_time_offsets(const struct op *o) {
+  if (unshare(CLONE_NEWTIME) < 0) die(errno, "unshare time namespace");
+  write_file("/proc/self/timens_offsets", o->str[PA_DATA], strlen(o->str[PA_DATA]));
+}
+
+static volatile pid_t child_pid;
+static void forward(int sig) { if (child_pid > 0) kill(child_pid, sig); }
+
+static void write_maps(pid_t pid, const struct op *o) {
+  char path[64];
+  if (has(o, PA_VALUE) && (o->num[PA_VALUE] & 1)) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+    write_file(path, "deny", 4);
+  }
+  if (has(o, PA_UID_MAP)) {
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    write_file(path, o->str[PA_UID_MAP], strlen(o->str[PA_UID_MAP]));
+  }
+  if (has(o, PA_GID_MAP)) {
+    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    write_file(path, o->str[PA_GID_MAP], strlen(o->str[PA_GID_MAP]));
+  }
+}
+
+__attribute__((noreturn)) static void wait_child(pid_t pid) {
+  static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+  struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+  child_pid = pid;
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) die(errno, "wait for container process");
+  if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+  _exit(WEXITSTATUS(status));
+}
+
+/* Creates the container process in its new namespaces.  Returns in the child only.  The child
+ * waits on `go` until the parent has written its id maps and told TypeScript its pid, so
+ * nothing in the child runs as an unmapped user. */
+int op_clone(const struct op *o) {
+  int go[2], relay[2] = { -1, -1 };
+  if (pipe2(go, O_CLOEXEC) < 0) die(errno, "pipe");
+  /* VALUE bit 1: foreground terminal, the pty master comes back to us to relay */
+  if (o->num[PA_MODE] == 1 && (o->num[PA_VALUE] & 2) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
+    die(errno, "socketpair");
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)o->num[PA_FLAGS] | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) die(errno, "clone with flags %#llx", (unsigned long long)o->num[PA_FLAGS]);
+  if (pid == 0) {
+    char b;
+    close(go[1]);
+    H.stage = STAGE_CHILD;
+    if (relay[0] >= 0) { close(relay[0]); H.console_sock = relay[1]; }
+    if (read(go[0], &b, 1) != 1) _exit(1);
+    close(go[0]);
+    if (o->num[PA_FLAGS] & CLONE_NEWUSER) {
+      H.userns = 1;
+      /* become root of the new user namespace where 0 is mapped; where it is not, the
+       * process keeps its full capabilities in the namespace and SET_USER picks the ids */
+      if (setresgid(0, 0, 0) < 0 && errno != EINVAL) die(errno, "setresgid in user namespace");
+      if (setresuid(0, 0, 0) < 0 && errno != EINVAL) die(errno, "setresuid in user namespace");
+    }
+    return 0;
+  }
+  close(go[0]);
+  if (relay[1] >= 0) close(relay[1]);
+  if (H.fifo_fd >= 0) { close(H.fifo_fd); H.fifo_fd = -1; }
+  write_maps(pid, o);
+  uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
+  if (send_msg(MSG_PID, p, 4)) { kill(pid, SIGKILL); die(EPIPE, "report pid"); }
+  if (write(go[1], "g", 1) != 1) die(errno, "start container process");
+  close(go[1]);
+  if (o->num[PA_MODE] == 0) _exit(0);
+  /* foreground: stay the parent, forward signals, exit with the container's status */
+  close(H.sync_fd);
+  H.sync_fd = -1;
+  if (relay[0] >= 0) relay_and_wait(pid, relay[0]);
+  wait_child(pid);
+}

@@ -1,0 +1,284 @@
+// buildPlan: every ordering decision for creating a container, in one place. The comments
+// say why each order is safe; the helper executes the ops as given.
+import type { OciSpec, OciNamespace, OciDevice, OciHook } from '../spec/oci-types.js';
+import type { ConfigIssue } from '../spec/issues.js';
+import { capabilityMask } from '../policy/caps/caps.js';
+import { compileMountOptions, MS } from '../policy/mounts/options.js';
+import { RLIMITS } from '../spec/parse-oci.js';
+import type { PlanOp } from './wire.js';
+import { isAbsolute, resolve } from 'node:path';
+
+/** CLONE_NEW* flags by OCI namespace type. */
+export const CLONE_FLAGS: Record<OciNamespace['type'], number> = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  time: 0x00000080,
+};
+
+/** Order in which existing namespaces are joined: the user namespace first, so that the
+ * process holds capabilities over the namespaces it joins next; mount last. */
+const JOIN_ORDER: OciNamespace['type'][] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+/** Everything buildPlan needs besides the spec: decided by the runtime layer. */
+export interface PlanContext {
+  bundle: string;
+  /** foreground: the helper stays the container's parent and exits with its status */
+  mode: 'detach' | 'foreground';
+  fifoPath: string;
+  cgroupDirs: string[];
+  /** host dirs of the container's own cgroups, by hierarchy name, for `cgroup` mounts */
+  cgroupMounts: Record<string, string>;
+  deviceBpf?: { dir: string; insns: Uint8Array };
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  seccomp?: { filter: Uint8Array; flags: number; listenerPath?: string };
+}
+
+/** The ops, plus warnings about settings the kernel cannot honour as written. */
+export interface BuiltPlan {
+  ops: PlanOp[];
+  warnings: ConfigIssue[];
+}
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+/** The devices every container gets (OCI runtime spec, "Default Devices"). */
+export const DEFAULT_DEVICES: OciDevice[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666 },
+];
+
+function idMap(maps: { containerID: number; hostID: number; size: number }[] | undefined): string | undefined {
+  return maps?.length ? maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('') : undefined;
+}
+
+/** Ops that run in the helper before clone: cgroups, joins, sockets, then the clone. */
+function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const linux = spec.linux ?? {};
+  const p = spec.process!;
+  // oom_score_adj is inherited by the child; set here, where the helper still has the
+  // host privilege to lower it
+  if (p.oomScoreAdj !== undefined) ops.push({ op: 'oom_score_adj', value: BigInt(p.oomScoreAdj), origin: 'process.oomScoreAdj' });
+  // cgroups first: the clone below inherits them, so the container is limited from its
+  // first instruction
+  for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, origin: 'linux.cgroupsPath' });
+  if (ctx.deviceBpf) ops.push({ op: 'device_bpf', path: ctx.deviceBpf.dir, bytes: ctx.deviceBpf.insns, origin: 'linux.resources.devices' });
+  const nss = linux.namespaces ?? [];
+  for (const type of JOIN_ORDER) {
+    const i = nss.findIndex((n) => n.type === type && n.path);
+    if (i >= 0) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: nss[i]!.path!, origin: `linux.namespaces[${i}].path` });
+  }
+  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
+  if (ctx.seccomp?.listenerPath) ops.push({ op: 'connect', name: 'seccomp', path: ctx.seccomp.listenerPath, origin: 'linux.seccomp.listenerPath' });
+  const ti = nss.findIndex((n) => n.type === 'time' && !n.path);
+  if (ti >= 0) {
+    const off = linux.timeOffsets ?? {};
+    const data = Object.entries(off).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    ops.push({ op: 'time_offsets', data, origin: linux.timeOffsets ? 'linux.timeOffsets' : `linux.namespaces[${ti}]` });
+  }
+  // the exec fifo is made with the runtime's credentials; the container process inherits it
+  ops.push({ op: 'open_fifo', path: ctx.fifoPath, origin: 'root.path' });
+  let flags = 0;
+  for (const n of nss) if (!n.path && n.type !== 'time') flags |= CLONE_FLAGS[n.type];
+  const relay = ctx.mode === 'foreground' && p.terminal && !ctx.consoleSocket;
+  const clone: PlanOp = { op: 'clone', flags, mode: ctx.mode === 'foreground' ? 1 : 0, value: relay ? 2 : 0, origin: 'linux.namespaces' };
+  if (newUser) {
+    const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
+    if (u) clone.uidMap = u;
+    if (g) clone.gidMap = g;
+  }
+  ops.push(clone);
+  return ops;
+}
+
+function deviceOps(spec: OciSpec, inUserNs: boolean): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const user = spec.linux?.devices ?? [];
+  const userPaths = new Set(user.map((d) => d.path));
+  const all = [...DEFAULT_DEVICES.filter((d) => !userPaths.has(d.path)).map((d) => ({ d, origin: 'linux.devices' })), ...user.map((d, i) => ({ d, origin: `linux.devices[${i}]` }))];
+  for (const { d, origin } of all) {
+    const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    const op: PlanOp = { op: 'mkdev', path: d.path, mode: type | (d.fileMode ?? 0o666), major: d.major ?? 0, minor: d.minor ?? 0, uid: d.uid ?? 0, gid: d.gid ?? 0, origin };
+    // in a user namespace mknod is not allowed: bind the host's node, which the helper
+    // checks is the same device
+    if (inUserNs && d.type !== 'p') Object.assign(op, { flags: 1, source: d.path });
+    ops.push(op);
+  }
+  const links: [string, string][] = [['/dev/fd', '/proc/self/fd'], ['/dev/stdin', '/proc/self/fd/0'], ['/dev/stdout', '/proc/self/fd/1'], ['/dev/stderr', '/proc/self/fd/2']];
+  if (!userPaths.has('/dev/ptmx')) links.push(['/dev/ptmx', 'pts/ptmx']);
+  for (const [path, source] of links) ops.push({ op: 'symlink', path, source, origin: 'linux.devices' });
+  return ops;
+}
+
+function mountOps(spec: OciSpec, ctx: PlanContext): { ops: PlanOp[]; warnings: ConfigIssue[] } {
+  const ops: PlanOp[] = [];
+  const warnings: ConfigIssue[] = [];
+  (spec.mounts ?? []).forEach((m, i) => {
+    const origin = `mounts[${i}]`;
+    const o = compileMountOptions(m.type, m.options ?? []);
+    for (const u of o.unknown) warnings.push({ code: 'ignored', path: `${origin}.options`, message: `option \`${u}\` is not understood and was ignored` });
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      ops.push(...cgroupMountOps(m.destination, o.attrSet, ctx, origin));
+      return;
+    }
+    const op: PlanOp = { op: 'mount', path: m.destination, fstype: o.bind ? 'bind' : m.type!, origin };
+    if (o.bind) {
+      op.source = isAbsolute(m.source!) ? m.source! : resolve(ctx.bundle, m.source!);
+      op.flags = o.recursiveBind ? 1 : 0;
+      if (o.attrSet || o.attrClr) Object.assign(op, { attrSet: o.attrSet, attrClr: o.attrClr });
+    } else {
+      if (m.source) op.source = m.source;
+      if (o.data.length) op.data = o.data.join(',');
+      if (o.attrSet) op.attrSet = o.attrSet;
+    }
+    if (o.rattrSet || o.rattrClr) Object.assign(op, { rattrSet: o.rattrSet, rattrClr: o.rattrClr });
+    if (o.propagation) op.propagation = o.propagation;
+    ops.push(op);
+  });
+  return { ops, warnings };
+}
+
+/** A `cgroup` mount shows the container its own cgroups: a tmpfs holding a bind of each of
+ * the container's cgroup directories (never the host's whole hierarchy). */
+function cgroupMountOps(dest: string, attrs: number, ctx: PlanContext, origin: string): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const ro = (attrs & 1) !== 0;
+  const names = Object.keys(ctx.cgroupMounts);
+  if (names.length === 1 && names[0] === '') {
+    return [{ op: 'mount', path: dest, fstype: 'bind', source: ctx.cgroupMounts['']!, flags: 0, attrSet: attrs, origin }];
+  }
+  ops.push({ op: 'mount', path: dest, fstype: 'tmpfs', source: 'tmpfs', data: 'mode=755', attrSet: 0x2 | 0x4 | 0x8, origin });
+  for (const name of names) {
+    ops.push({ op: 'mount', path: `${dest}/${name}`, fstype: 'bind', source: ctx.cgroupMounts[name]!, flags: 0, attrSet: attrs | 0x2 | 0x4 | 0x8, origin });
+  }
+  if (ro) ops.push({ op: 'readonly', path: dest, origin });
+  return ops;
+}
+
+function hookOps(name: 'createContainer' | 'startContainer', hooks: OciHook[] | undefined): PlanOp[] {
+  return (hooks ?? []).map((h, i) => {
+    const op: PlanOp = { op: 'hook', name, path: h.path, args: h.args?.length ? h.args : [h.path], origin: `hooks.${name}[${i}]` };
+    if (h.env) op.env = h.env;
+    if (h.timeout) op.timeout = h.timeout;
+    return op;
+  });
+}
+
+function credentialOps(spec: OciSpec, ctx: PlanContext, warnings: ConfigIssue[]): PlanOp[] {
+  const p = spec.process!;
+  const c = p.capabilities ?? {};
+  const bnd = capabilityMask(c.bounding ?? []), eff = capabilityMask(c.effective ?? []);
+  const prm = capabilityMask(c.permitted ?? []), inh = capabilityMask(c.inheritable ?? []);
+  let amb = capabilityMask(c.ambient ?? []);
+  // the kernel raises an ambient capability only if it is permitted and inheritable
+  // (runc drops the others without a word; we say so)
+  for (const [i, n] of (c.ambient ?? []).entries()) {
+    const bit = capabilityMask([n]);
+    if ((bit & prm & inh) !== bit) {
+      amb &= ~bit;
+      warnings.push({ code: 'ambient_dropped', path: `process.capabilities.ambient[${i}]`, message: `\`${n}\` is not both permitted and inheritable, so the kernel cannot make it ambient; it was left out` });
+    }
+  }
+  const seccomp: PlanOp[] = ctx.seccomp ? [{ op: 'seccomp', bytes: ctx.seccomp.filter, flags: ctx.seccomp.flags, origin: 'linux.seccomp' }] : [];
+  const user: PlanOp = { op: 'set_user', uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], origin: 'process.user' };
+  const caps: PlanOp = { op: 'caps', capBnd: bnd, capEff: eff, capPrm: prm, capInh: inh, capAmb: amb, origin: 'process.capabilities' };
+  // With no_new_privs the filter goes last, so it never has to allow the setup syscalls.
+  // Without it, loading a filter needs CAP_SYS_ADMIN, so the filter goes first, while the
+  // process still holds it (runc orders it the same way).
+  if (p.noNewPrivileges) return [user, caps, { op: 'no_new_privs', origin: 'process.noNewPrivileges' }, ...seccomp];
+  return [...seccomp, user, caps];
+}
+
+/** Compiles a validated spec into the ordered ops that create the container. */
+export function buildPlan(spec: OciSpec, ctx: PlanContext): BuiltPlan {
+  const linux = spec.linux ?? {};
+  const p = spec.process!;
+  const nss = linux.namespaces ?? [];
+  const newUser = nss.some((n) => n.type === 'user' && !n.path);
+  const inUserNs = nss.some((n) => n.type === 'user');
+  const ops = parentOps(spec, ctx, newUser);
+  const warnings: ConfigIssue[] = [];
+  if (spec.hostname !== undefined) ops.push({ op: 'hostname', name: spec.hostname, origin: 'hostname' });
+  if (spec.domainname !== undefined) ops.push({ op: 'domainname', name: spec.domainname, origin: 'domainname' });
+  // make "/" a slave (or as asked) before anything is mounted, so no mount of ours
+  // propagates to the host
+  const prop = linux.rootfsPropagation;
+  const propFlags = prop ? compileMountOptions(undefined, [prop]).propagation | MS.REC : MS.SLAVE | MS.REC;
+  ops.push({ op: 'root_propagation', propagation: propFlags, origin: 'linux.rootfsPropagation' });
+  const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : resolve(ctx.bundle, spec.root!.path);
+  ops.push({ op: 'root_bind', path: rootfs, origin: 'root.path' });
+  const mounts = mountOps(spec, ctx);
+  ops.push(...mounts.ops);
+  warnings.push(...mounts.warnings);
+  ops.push(...deviceOps(spec, inUserNs));
+  const h = spec.hooks ?? {};
+  const anyHooks = [h.prestart, h.createRuntime, h.createContainer, h.startContainer].some((x) => x?.length);
+  // prestart and createRuntime hooks run in the runtime's namespaces (TypeScript runs them
+  // at this sync point); the reply carries the state document later hooks read on stdin
+  if (anyHooks) ops.push({ op: 'sync', name: 'createRuntime', origin: 'hooks.createRuntime' });
+  ops.push(...hookOps('createContainer', h.createContainer));
+  ops.push({ op: 'pivot', flags: ctx.noPivot ? 1 : 0, origin: 'root.path' });
+  // sysctls go through the container's /proc before /proc/sys is made read-only
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) ops.push({ op: 'sysctl', name: k, data: v, origin: `linux.sysctl.${k}` });
+  (linux.maskedPaths ?? []).forEach((path, i) => ops.push({ op: 'mask', path, origin: `linux.maskedPaths[${i}]` }));
+  (linux.readonlyPaths ?? []).forEach((path, i) => ops.push({ op: 'readonly', path, origin: `linux.readonlyPaths[${i}]` }));
+  if (spec.root!.readonly) ops.push({ op: 'remount_root', origin: 'root.readonly' });
+  if (p.terminal) {
+    const con: PlanOp = { op: 'console', origin: 'process.terminal' };
+    if (p.consoleSize) Object.assign(con, { rows: p.consoleSize.height, cols: p.consoleSize.width });
+    ops.push(con);
+  }
+  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: BigInt(r.soft), hard: BigInt(r.hard), origin: `process.rlimits[${i}]` });
+  if (linux.personality) ops.push({ op: 'personality', value: linux.personality.domain === 'LINUX32' ? 8 : 0, origin: 'linux.personality' });
+  ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
+  ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
+  ops.push({ op: 'wait_start', origin: 'process' });
+  ops.push(...hookOps('startContainer', h.startContainer));
+  ops.push(...credentialOps(spec, ctx, warnings));
+  ops.push({ op: 'exec', args: p.args!, env: p.env ?? [], keepFds: ctx.preserveFds ?? 0, origin: 'process.args' });
+  return { ops, warnings };
+}
+
+/** What `exec` into a running container needs to know about it. */
+export interface ExecContext {
+  pid: number;
+  namespaces: OciNamespace['type'][];
+  cgroupDirs: string[];
+  detach: boolean;
+  consoleSocket?: string;
+  preserveFds?: number;
+  seccomp?: { filter: Uint8Array; flags: number };
+}
+
+/** Compiles the ops that start one more process inside a running container. */
+export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
+  const p = spec.process!;
+  const ops: PlanOp[] = [];
+  for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, origin: 'linux.cgroupsPath' });
+  for (const type of JOIN_ORDER)
+    if (ctx.namespaces.includes(type)) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: `/proc/${ctx.pid}/ns/${type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type}`, origin: 'linux.namespaces' });
+  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
+  const relay = !ctx.detach && p.terminal && !ctx.consoleSocket;
+  ops.push({ op: 'clone', flags: 0, mode: ctx.detach ? 0 : 1, value: relay ? 2 : 0, origin: 'process' });
+  if (p.terminal) ops.push({ op: 'console', origin: 'process.terminal' });
+  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: BigInt(r.soft), hard: BigInt(r.hard), origin: `process.rlimits[${i}]` });
+  ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
+  ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
+  const warnings: ConfigIssue[] = [];
+  ops.push(...credentialOps(spec, { ...ctx, bundle: '', mode: 'detach', fifoPath: '', cgroupDirs: [], cgroupMounts: {} }, warnings));
+  ops.push({ op: 'exec', args: p.args!, env: p.env ?? [], keepFds: ctx.preserveFds ?? 0, origin: 'process.args' });
+  return { ops, warnings };
+}

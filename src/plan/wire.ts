@@ -1,0 +1,182 @@
+// The Plan wire format, mirrored from native/plan.h (a test checks the two agree).
+// plan := "MOATPLAN" u32 version, u32 op count, u32 total length, then ops;
+// op := u16 type, u16 0, u32 length, attrs; attr := u16 id, u16 0, u32 length, data.
+
+/** Op names and their PLAN_OP_* numbers. */
+export const PLAN_OPS = {
+  cgroup_join: 1,
+  device_bpf: 2,
+  ns_join: 3,
+  connect: 4,
+  time_offsets: 5,
+  clone: 6,
+  sync: 10,
+  hostname: 11,
+  domainname: 12,
+  root_propagation: 13,
+  root_bind: 14,
+  mount: 15,
+  mkdev: 16,
+  symlink: 17,
+  open_fifo: 18,
+  hook: 19,
+  pivot: 20,
+  sysctl: 21,
+  mask: 22,
+  readonly: 23,
+  remount_root: 24,
+  console: 25,
+  rlimit: 26,
+  oom_score_adj: 27,
+  personality: 28,
+  umask: 29,
+  chdir: 30,
+  wait_start: 31,
+  set_user: 32,
+  caps: 33,
+  no_new_privs: 34,
+  seccomp: 35,
+  landlock: 36,
+  exec: 37,
+} as const;
+
+export type PlanOpName = keyof typeof PLAN_OPS;
+
+type Kind = 'str' | 'strs' | 'u64' | 'u64s' | 'bytes';
+
+/** Attribute names (camelCase of PA_*), their numbers and kinds. */
+export const PLAN_ATTRS = {
+  path: [1, 'str'],
+  source: [2, 'str'],
+  fstype: [3, 'str'],
+  data: [4, 'str'],
+  name: [5, 'str'],
+  args: [6, 'strs'],
+  env: [7, 'strs'],
+  bytes: [8, 'bytes'],
+  flags: [9, 'u64'],
+  attrSet: [10, 'u64'],
+  attrClr: [11, 'u64'],
+  rattrSet: [12, 'u64'],
+  rattrClr: [13, 'u64'],
+  propagation: [14, 'u64'],
+  nstype: [15, 'u64'],
+  value: [16, 'u64'],
+  soft: [17, 'u64'],
+  hard: [18, 'u64'],
+  uid: [19, 'u64'],
+  gid: [20, 'u64'],
+  groups: [21, 'u64s'],
+  major: [22, 'u64'],
+  minor: [23, 'u64'],
+  mode: [24, 'u64'],
+  uidMap: [25, 'str'],
+  gidMap: [26, 'str'],
+  capBnd: [27, 'u64'],
+  capEff: [28, 'u64'],
+  capPrm: [29, 'u64'],
+  capInh: [30, 'u64'],
+  capAmb: [31, 'u64'],
+  timeout: [32, 'u64'],
+  rows: [33, 'u64'],
+  cols: [34, 'u64'],
+  keepFds: [35, 'u64'],
+} as const satisfies Record<string, readonly [number, Kind]>;
+
+export type PlanAttrName = keyof typeof PLAN_ATTRS;
+
+type AttrValue<K extends Kind> = K extends 'str' ? string : K extends 'strs' ? string[] : K extends 'u64' ? bigint | number : K extends 'u64s' ? (bigint | number)[] : Uint8Array;
+
+/** The attributes an op may carry. */
+export type PlanAttrs = { [A in PlanAttrName]?: AttrValue<(typeof PLAN_ATTRS)[A][1]> };
+
+/** One op of a Plan; `origin` is the JSON path of the config field it came from. */
+export type PlanOp = { op: PlanOpName; origin?: string } & PlanAttrs;
+
+export const PLAN_MAGIC = 'MOATPLAN';
+export const PLAN_VERSION = 1;
+
+class Writer {
+  private buf = new Uint8Array(4096);
+  len = 0;
+  private grow(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  u16(v: number): void {
+    this.grow(2);
+    this.buf[this.len++] = v & 0xff;
+    this.buf[this.len++] = (v >> 8) & 0xff;
+  }
+  u32(v: number): void {
+    this.grow(4);
+    new DataView(this.buf.buffer).setUint32(this.len, v >>> 0, true);
+    this.len += 4;
+  }
+  u64(v: bigint): void {
+    this.grow(8);
+    new DataView(this.buf.buffer).setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  patch32(at: number, v: number): void {
+    new DataView(this.buf.buffer).setUint32(at, v >>> 0, true);
+  }
+  done(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+const utf8 = new TextEncoder();
+
+function writeAttr(w: Writer, id: number, data: Uint8Array | bigint): void {
+  w.u16(id);
+  w.u16(0);
+  if (typeof data === 'bigint') {
+    w.u32(8);
+    w.u64(data);
+  } else {
+    w.u32(data.length);
+    w.bytes(data);
+  }
+}
+
+function strBytes(op: PlanOpName, attr: string, s: string): Uint8Array {
+  if (s.includes('\0')) throw new TypeError(`plan op \`${op}\`: attribute \`${attr}\` contains NUL`);
+  return utf8.encode(s);
+}
+
+/** Encodes ops into the binary Plan the helper reads. */
+export function encodePlan(ops: readonly PlanOp[]): Uint8Array {
+  const w = new Writer();
+  w.bytes(utf8.encode(PLAN_MAGIC));
+  w.u32(PLAN_VERSION);
+  w.u32(ops.length);
+  w.u32(0); // total length, patched below
+  for (const op of ops) {
+    w.u16(PLAN_OPS[op.op]);
+    w.u16(0);
+    const lenAt = w.len;
+    w.u32(0);
+    const start = w.len;
+    for (const name of Object.keys(PLAN_ATTRS) as PlanAttrName[]) {
+      const v = op[name];
+      if (v === undefined) continue;
+      const [id, kind] = PLAN_ATTRS[name];
+      if (kind === 'str') writeAttr(w, id, strBytes(op.op, name, v as string));
+      else if (kind === 'strs') for (const s of v as string[]) writeAttr(w, id, strBytes(op.op, name, s));
+      else if (kind === 'u64') writeAttr(w, id, BigInt(v as number | bigint));
+      else if (kind === 'u64s') for (const n of v as (number | bigint)[]) writeAttr(w, id, BigInt(n));
+      else writeAttr(w, id, v as Uint8Array);
+    }
+    w.patch32(lenAt, w.len - start);
+  }
+  w.patch32(16, w.len);
+  return w.done();
+}

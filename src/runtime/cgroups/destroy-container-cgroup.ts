@@ -1,0 +1,61 @@
+// Kills what is left in a container's cgroup and removes the dirs moat created.
+import { CgroupError, errnoOf } from './cgroup-error.js';
+import { cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
+import type { ContainerCgroup } from './cgroup-types.js';
+import { freezerOf, setCgroupFrozen } from './freeze-container-cgroup.js';
+import { removeCreatedDirs } from './write-cgroup-files.js';
+
+const EMPTY_TIMEOUT_MS = 3000;
+
+// processes are only ever killed in dirs moat created: never in a cgroup someone else owns
+function ownedDirs(cg: ContainerCgroup): string[] {
+  return [...new Set(Object.values(cg.dirs))].filter((d) => cg.created.includes(d));
+}
+
+function killPids(dirs: string[]): number {
+  let n = 0;
+  for (const dir of dirs) for (const pid of cgroupPids(dir)) {
+    if (pid === process.pid) continue; // never ourselves (a misplaced join would otherwise kill the runtime)
+    try {
+      process.kill(pid, 'SIGKILL');
+      n++;
+    } catch (err) {
+      if (errnoOf(err) !== 'ESRCH') throw new CgroupError(`kill pid \`${pid}\`: ${errnoOf(err)}`, { cause: err });
+    }
+  }
+  return n;
+}
+
+/** SIGKILLs every process in the container's cgroup: cgroup2 `cgroup.kill`, else freeze, kill each pid, thaw. */
+export function killContainerCgroup(cg: ContainerCgroup): void {
+  const dirs = ownedDirs(cg);
+  const unified = cg.dirs.unified;
+  if (unified && dirs.includes(unified) && readCgroupFile(unified, 'cgroup.kill') !== undefined) {
+    try { writeCgroupFile(unified, 'cgroup.kill', '1'); } catch (err) { if (errnoOf((err as Error).cause) !== 'ENOENT') throw err; }
+  }
+  const f = freezerOf(cg);
+  const freeze = f !== undefined && dirs.includes(f.dir) && dirs.some((d) => cgroupPids(d).length > 0);
+  // frozen, nothing can fork between reading cgroup.procs and the kill
+  if (freeze) setCgroupFrozen(cg, true);
+  try {
+    killPids(dirs);
+  } finally {
+    if (freeze) setCgroupFrozen(cg, false);
+  }
+}
+
+/** Kills remaining processes, waits (bounded) until the cgroup is empty, removes created dirs deepest first. */
+export function destroyContainerCgroup(cg: ContainerCgroup): void {
+  const dirs = ownedDirs(cg);
+  killContainerCgroup(cg);
+  const deadline = Date.now() + EMPTY_TIMEOUT_MS;
+  while (dirs.some((d) => cgroupPids(d).length > 0)) {
+    if (Date.now() > deadline) {
+      const left = dirs.flatMap(cgroupPids);
+      throw new CgroupError(`cgroup still has processes after ${EMPTY_TIMEOUT_MS}ms: \`${left.join(' ')}\``);
+    }
+    killPids(dirs); // without a freezer a process may have forked meanwhile
+    sleepSync(10);
+  }
+  removeCreatedDirs(cg.created, 1000);
+}

@@ -1,0 +1,112 @@
+// create: from a bundle to a container that waits, fully set up, for `start`.
+import { writeFileSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { buildPlan } from '../plan/build-plan.js';
+import type { OciState } from '../spec/oci-types.js';
+import { cgroupJoinDirs, createContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
+import { RuntimeError, withContext } from './errors.js';
+import { runHelper, type HelperHandle } from './helper-proc.js';
+import { runHooks } from './hooks.js';
+import { cgroupHostInfo } from './host.js';
+import type { LoadedSpec } from './load-spec.js';
+import { log } from './log.js';
+import { procStat, StateStore, type ContainerRecord } from './state.js';
+
+/** Options of `create` (and of `run`, which adds `mode: 'foreground'`). */
+export interface CreateOptions {
+  root: string;
+  id: string;
+  loaded: LoadedSpec;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  mode?: 'detach' | 'foreground';
+  stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
+}
+
+/** A created container: its record and the helper (whose exit is the container's, in the foreground). */
+export interface Created {
+  record: ContainerRecord;
+  helper: HelperHandle;
+}
+
+/** The OCI state document of a record with a given status. */
+export function ociState(rec: Pick<ContainerRecord, 'id' | 'pid' | 'bundle' | 'annotations' | 'spec'>, status: OciState['status']): OciState {
+  const s: OciState = { ociVersion: rec.spec.ociVersion, id: rec.id, status, bundle: rec.bundle };
+  if (status !== 'stopped' && rec.pid) s.pid = rec.pid;
+  if (Object.keys(rec.annotations).length) s.annotations = rec.annotations;
+  return s;
+}
+
+/** Maps the container's cgroup dirs to the names a `cgroup` mount shows them under. */
+function cgroupMountDirs(cg: ContainerCgroup): Record<string, string> {
+  if (cg.mode === 'unified') return { '': cg.dirs.unified! };
+  const out: Record<string, string> = {};
+  for (const [k, dir] of Object.entries(cg.dirs)) out[k.replace(/^name=/, '')] = dir;
+  return out;
+}
+
+function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${process.pid}.pid`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+/** Creates a container. On any failure, everything made so far is removed again. */
+export async function createContainer(o: CreateOptions): Promise<Created> {
+  const store = new StateStore(o.root);
+  const { spec, bundle } = o.loaded;
+  const mode = o.mode ?? 'detach';
+  if (spec.process?.terminal && mode === 'detach' && !o.consoleSocket)
+    throw new RuntimeError('ERR_UNSUPPORTED', '`process.terminal` is true: a detached container needs --console-socket to hand the terminal to');
+  for (const w of o.loaded.warnings) log('warn', `${w.path}: ${w.message}`);
+  store.reserve(o.id);
+  let cgroup: ContainerCgroup | undefined;
+  let pid = 0;
+  try {
+    cgroup = createContainerCgroup(cgroupHostInfo(), { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) });
+    for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
+    const rootfs = resolve(bundle, spec.root!.path);
+    const rec: ContainerRecord = {
+      id: o.id, bundle, rootfs, pid: 0, pidStart: '', created: new Date().toISOString(), owner: userInfo().username,
+      annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), cgroup, spec,
+    };
+    const built = buildPlan(spec, {
+      bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroupJoinDirs(cgroup), cgroupMounts: cgroupMountDirs(cgroup),
+      ...(cgroup.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
+      ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+      noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
+      ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
+    });
+    for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
+    const helper = runHelper({
+      ops: built.ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
+      onSync: async () => {
+        const state = ociState(rec, 'creating');
+        await runHooks('prestart', spec.hooks?.prestart, state);
+        await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+        return JSON.stringify(state);
+      },
+    });
+    pid = await helper.pid;
+    rec.pid = pid;
+    rec.pidStart = procStat(pid)?.start ?? '';
+    // recorded as soon as the pid is known, so that a crash from here on leaves a state
+    // that `delete` can find and clean up
+    store.write(rec);
+    await helper.ready;
+    if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
+    return { record: rec, helper };
+  } catch (e) {
+    const cleanup: string[] = [];
+    if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
+    try { store.remove(o.id); } catch (se) { cleanup.push(`remove state: ${(se as Error).message}`); }
+    const err = withContext(e, `create \`${o.id}\``);
+    if (cleanup.length) err.message += ` (and cleanup failed: ${cleanup.join('; ')})`;
+    if ((e as { issues?: unknown }).issues) throw e;
+    throw err;
+  }
+}

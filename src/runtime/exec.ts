@@ -1,0 +1,62 @@
+// exec: one more process inside a running container, with the container's security
+// settings unless the caller overrides them.
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { buildExecPlan } from '../plan/build-plan.js';
+import type { OciProcess } from '../spec/oci-types.js';
+import { cgroupJoinDirs, type ContainerCgroup } from './cgroups/index.js';
+import { RuntimeError, withContext } from './errors.js';
+import { describeFailure, runHelper } from './helper-proc.js';
+import { checkSpec } from './load-spec.js';
+import { log } from './log.js';
+import { statusOf } from './lifecycle.js';
+import { StateStore } from './state.js';
+
+/** Options of `exec`. */
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: OciProcess;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+/** Runs a process in the container; returns its exit status (0 at once when detached). */
+export async function execInContainer(o: ExecOptions): Promise<number> {
+  const store = new StateStore(o.root);
+  const rec = store.read(o.id);
+  const status = statusOf(store, rec);
+  if (status !== 'running' && status !== 'created') throw new RuntimeError('ERR_NOT_RUNNING', `exec in \`${o.id}\`: container is ${status}`);
+  if (o.process.terminal && o.detach && !o.consoleSocket)
+    throw new RuntimeError('ERR_UNSUPPORTED', 'a detached process with a terminal needs --console-socket');
+  // the process is checked and the seccomp filter compiled by the same code as at create
+  const loaded = checkSpec({ ...rec.spec, process: o.process }, rec.bundle);
+  for (const w of loaded.warnings) log('warn', `${w.path}: ${w.message}`);
+  const cg = rec.cgroup as ContainerCgroup | undefined;
+  const built = buildExecPlan(loaded.spec, {
+    pid: rec.pid, namespaces: rec.namespaces as never, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], detach: !!o.detach,
+    ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}), preserveFds: o.preserveFds ?? 0,
+    ...(loaded.seccomp ? { seccomp: loaded.seccomp } : {}),
+  });
+  for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
+  const helper = runHelper({ ops: built.ops, preserveFds: o.preserveFds ?? 0 });
+  let pid: number;
+  try {
+    pid = await helper.pid;
+  } catch (e) {
+    throw withContext(e, `exec in \`${o.id}\``);
+  }
+  if (o.pidFile) {
+    const p = resolve(o.pidFile);
+    const tmp = join(dirname(p), `.${process.pid}.pid`);
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, p);
+  }
+  const code = await helper.exit;
+  // an error record means the process never reached exec
+  const failure = (await helper.ready.then(() => undefined, (e: { failure?: Parameters<typeof describeFailure>[0] }) => e.failure));
+  if (failure) throw new RuntimeError('ERR_HELPER', `exec in \`${o.id}\`: ${describeFailure(failure)}`);
+  return o.detach ? 0 : code;
+}

@@ -1,0 +1,128 @@
+// Runs the native helper on a Plan and speaks its sync protocol (see docs/helper.md):
+// frames of u32 type, u32 length, payload on one socket, which first carries the Plan.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { encodePlan, type PlanOp } from '../plan/wire.js';
+import { errnoName, RuntimeError } from './errors.js';
+import { helperPath } from './paths.js';
+
+export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6 } as const;
+const STAGES = ['', 'plan', 'setup', 'container setup', 'exec'];
+
+/** The structured record the helper writes when an op fails. */
+export interface HelperFailure {
+  stage: string;
+  opIndex: number;
+  errno: number;
+  message: string;
+  origin?: string;
+}
+
+/** Turns the helper's record into a message naming the config field it came from. */
+export function describeFailure(f: HelperFailure): string {
+  const err = f.errno ? `: ${errnoName(f.errno)}` : '';
+  return f.origin ? `\`${f.origin}\`: ${f.message}${err}` : `${f.stage}: ${f.message}${err}`;
+}
+
+/** Options for one helper run. */
+export interface HelperRun {
+  ops: PlanOp[];
+  /** fds 3..3+N-1 of this process are passed on to the container */
+  preserveFds?: number;
+  /** answers a sync point; the returned bytes are the state document for hooks */
+  onSync?: (name: string) => Promise<string>;
+  /** stdio for the helper (and so the container); default: inherit */
+  stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
+}
+
+/** A running helper: the container's pid once known, readiness, and the helper's exit. */
+export interface HelperHandle {
+  child: ChildProcess;
+  pid: Promise<number>;
+  /** resolves when the container waits for start (or when an exec'd process runs) */
+  ready: Promise<void>;
+  /** the helper's exit status (in the foreground: the container's) */
+  exit: Promise<number>;
+}
+
+function frame(type: number, payload: Uint8Array = new Uint8Array()): Buffer {
+  const b = Buffer.alloc(8 + payload.length);
+  b.writeUInt32LE(type, 0);
+  b.writeUInt32LE(payload.length, 4);
+  b.set(payload, 8);
+  return b;
+}
+
+/** Starts the helper on a Plan. */
+export function runHelper(run: HelperRun): HelperHandle {
+  const keep = run.preserveFds ?? 0;
+  const syncFd = 3 + keep;
+  const stdio: StdioOptions = [...(run.stdio ?? ['inherit', 'inherit', 'inherit'])];
+  for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
+  stdio.push('pipe');
+  const child = spawn(helperPath(), [String(syncFd)], { stdio, env: {} });
+  const sock = child.stdio[syncFd] as Socket;
+  let failure: HelperFailure | undefined;
+  let readyDone = false;
+  let resolvePid!: (pid: number) => void, rejectPid!: (e: Error) => void;
+  let resolveReady!: () => void, rejectReady!: (e: Error) => void;
+  const pid = new Promise<number>((res, rej) => ((resolvePid = res), (rejectPid = rej)));
+  const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
+  pid.catch(() => {});
+  ready.catch(() => {});
+  const fail = (status: number | string) => {
+    const msg = failure ? describeFailure(failure) : `helper exited with ${typeof status === 'number' ? `status ${status}` : status} before the container was ready`;
+    const err = new RuntimeError('ERR_HELPER', msg);
+    (err as RuntimeError & { failure?: HelperFailure }).failure = failure;
+    rejectPid(err);
+    rejectReady(err);
+  };
+  const exit = new Promise<number>((res, rej) => {
+    child.on('error', (e) => {
+      rej(new RuntimeError('ERR_HELPER', `start helper: ${e.message}`, { cause: e }));
+      fail('an error');
+    });
+    child.on('close', (code, signal) => {
+      const status = code ?? 128 + (signal ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }) as Record<string, number>)[signal] ?? 1 : 1);
+      if (!readyDone) fail(signal ? `signal ${signal}` : status);
+      res(status);
+    });
+  });
+  exit.catch(() => {});
+  let buf = Buffer.alloc(0);
+  const onMessage = async (type: number, payload: Buffer) => {
+    if (type === MSG.PID) resolvePid(payload.readUInt32LE(0));
+    else if (type === MSG.READY) {
+      readyDone = true;
+      resolveReady();
+    } else if (type === MSG.ERROR) {
+      const opIndex = payload.readInt32LE(4);
+      failure = { stage: STAGES[payload.readUInt32LE(0)] ?? 'helper', opIndex, errno: payload.readUInt32LE(8), message: payload.subarray(12).toString('utf8') };
+      const origin = run.ops[opIndex]?.origin;
+      if (origin) failure.origin = origin;
+    } else if (type === MSG.SYNC) {
+      const name = payload.toString('utf8');
+      try {
+        const state = run.onSync ? await run.onSync(name) : '';
+        sock.write(frame(MSG.CONTINUE, Buffer.from(state)));
+      } catch (e) {
+        failure = { stage: 'hooks', opIndex: -1, errno: 0, message: (e as Error).message };
+        sock.write(frame(MSG.ABORT));
+      }
+    }
+  };
+  sock.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 8) {
+      const len = buf.readUInt32LE(4);
+      if (buf.length < 8 + len) break;
+      const type = buf.readUInt32LE(0);
+      const payload = buf.subarray(8, 8 + len);
+      buf = buf.subarray(8 + len);
+      void onMessage(type, payload);
+    }
+  });
+  sock.on('error', () => {});
+  sock.write(encodePlan(run.ops));
+  return { child, pid, ready, exit };
+}

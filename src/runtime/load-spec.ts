@@ -1,0 +1,48 @@
+// Reads a bundle's config.json and compiles what the plan needs from it (seccomp), so
+// that every config issue is reported before anything is made on the host.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, type ConfigIssue } from '../spec/issues.js';
+import { parseOciConfig } from '../spec/parse-oci.js';
+import type { OciSpec } from '../spec/oci-types.js';
+import { compileSeccomp, splitSeccompIssues, type CompiledSeccomp } from '../policy/seccomp/index.js';
+import { RuntimeError } from './errors.js';
+
+/** A validated spec and what was compiled from it. */
+export interface LoadedSpec {
+  bundle: string;
+  spec: OciSpec;
+  seccomp?: CompiledSeccomp;
+  warnings: ConfigIssue[];
+}
+
+/** Parses and checks a spec document (from config.json or an in-memory object). */
+export function checkSpec(doc: unknown, bundle: string): LoadedSpec {
+  const parsed = parseOciConfig(doc);
+  const issues = [...parsed.issues];
+  const warnings = [...parsed.warnings];
+  let seccomp: CompiledSeccomp | undefined;
+  if (parsed.spec?.linux?.seccomp) {
+    const r = compileSeccomp(parsed.spec.linux.seccomp, { hostArch: 'x86_64' });
+    const split = splitSeccompIssues(r.issues);
+    issues.push(...split.errors);
+    warnings.push(...split.warnings);
+    seccomp = r.result;
+  }
+  if (issues.length || !parsed.spec) throw new ConfigError(issues, `invalid config in \`${bundle}\``);
+  return seccomp ? { bundle, spec: parsed.spec, seccomp, warnings } : { bundle, spec: parsed.spec, warnings };
+}
+
+/** Loads `<bundle>/config.json`. */
+export function loadBundle(bundleDir: string): LoadedSpec {
+  const bundle = resolve(bundleDir);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new RuntimeError('ERR_NOT_FOUND', `no config.json in bundle \`${bundle}\``);
+    throw new RuntimeError('ERR_IO', `read \`${join(bundle, 'config.json')}\`: ${err.message}`, { cause: e });
+  }
+  return checkSpec(doc, bundle);
+}

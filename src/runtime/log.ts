@@ -1,0 +1,40 @@
+// The runtime's log: `--log FILE` and `--log-format text|json` as runc takes them; warnings
+// and errors also go to stderr. Writes are synchronous and never touch process.stdout,
+// whose file description the container may share.
+import { appendFileSync, writeSync } from 'node:fs';
+
+interface LogConfig {
+  file?: string;
+  format: 'text' | 'json';
+  debug: boolean;
+  /** also print to stderr (the CLI does; the library does not) */
+  stderr: boolean;
+}
+
+const config: LogConfig = { format: 'text', debug: false, stderr: false };
+
+/** Sets where log lines go. */
+export function configureLog(c: Partial<LogConfig>): void {
+  Object.assign(config, c);
+}
+
+/** Writes one log line at a level. */
+export function log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {
+  if (level === 'debug' && !config.debug) return;
+  const time = new Date().toISOString();
+  if (config.file) {
+    const line = config.format === 'json' ? JSON.stringify({ level: level === 'warn' ? 'warning' : level, msg, time }) : `${time} ${level}: ${msg}`;
+    try {
+      appendFileSync(config.file, line + '\n');
+    } catch {
+      /* a log we cannot write must not fail the operation */
+    }
+  }
+  if (config.stderr && (level === 'warn' || (level === 'debug' && config.debug))) {
+    try {
+      writeSync(2, `moat-oci: ${level}: ${msg}\n`);
+    } catch {
+      /* stderr closed */
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// run: create, start, wait, delete; the exit status is the container's (128+N for signal N).
+import { createContainer, type CreateOptions } from './create.js';
+import { deleteContainer, startContainer } from './lifecycle.js';
+import { withContext } from './errors.js';
+import { log } from './log.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/** Runs a container to completion (or, detached, until it has started). */
+export async function runContainer(o: CreateOptions & { detach?: boolean; keep?: boolean }): Promise<number> {
+  if (o.detach) {
+    await createContainer({ ...o, mode: 'detach' });
+    try {
+      await startContainer(o.root, o.id);
+    } catch (e) {
+      await deleteContainer(o.root, o.id, true).catch(() => {});
+      throw withContext(e, `run \`${o.id}\``);
+    }
+    return 0;
+  }
+  const { helper } = await createContainer({ ...o, mode: 'foreground' });
+  // signals to us go to the helper, which passes them to the container's process
+  const forward = (sig: NodeJS.Signals) => helper.child.kill(sig);
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    await startContainer(o.root, o.id);
+    return await helper.exit;
+  } catch (e) {
+    helper.child.kill('SIGKILL');
+    throw withContext(e, `run \`${o.id}\``);
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    if (!o.keep) await deleteContainer(o.root, o.id, true).catch((e) => log('error', `delete \`${o.id}\`: ${(e as Error).message}`));
+  }
+}

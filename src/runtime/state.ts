@@ -1,0 +1,166 @@
+// Container state on disk: one directory per container under the runtime root, state.json
+// written atomically (write + rename), and a lock per container.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OciSpec, OciState } from '../spec/oci-types.js';
+import { RuntimeError } from './errors.js';
+
+/** What the runtime remembers about one container. */
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  pid: number;
+  /** start time of `pid` (field 22 of /proc/PID/stat), to notice pid reuse */
+  pidStart: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  /** the namespaces the container has of its own (joined by `exec`) */
+  namespaces: string[];
+  cgroup?: unknown;
+  spec: OciSpec;
+  /** set once the container has been seen to stop */
+  stopped?: boolean;
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,253}$/;
+
+/** Checks a container ID: letters, digits and `_.+-`, not starting with a symbol. */
+export function checkId(id: string): void {
+  if (!ID_RE.test(id)) throw new RuntimeError('ERR_INVALID_ID', `invalid container id \`${id}\`: use letters, digits and \`_.+-\`, starting with a letter or digit`);
+}
+
+/** The state directory of a runtime root. */
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+  fifo(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Reserves the ID: the directory's creation is the atomic test for existence. */
+  reserve(id: string): void {
+    checkId(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(this.dir(id), { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('ERR_CONTAINER_EXISTS', `container \`${id}\` already exists`);
+      throw e;
+    }
+  }
+
+  write(rec: ContainerRecord): void {
+    const tmp = join(this.dir(rec.id), `.state.json.${process.pid}`);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(rec));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(this.dir(rec.id), 'state.json'));
+  }
+
+  read(id: string): ContainerRecord {
+    checkId(id);
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
+      throw new RuntimeError('ERR_IO', `read state of \`${id}\`: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** IDs with a state directory (including ones still being created). */
+  ids(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => ID_RE.test(n) && existsSync(join(this.root, n, 'state.json')));
+    } catch {
+      return [];
+    }
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** Takes the container's lock: an O_EXCL file naming its holder; a dead holder's lock is
+   * taken over. Returns the release function. */
+  async lock(id: string, timeoutMs = 10_000): Promise<() => void> {
+    const path = join(this.dir(id), 'lock');
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => {
+          try {
+            unlinkSync(path);
+          } catch {
+            /* removed with the state directory */
+          }
+        };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
+        if (code !== 'EEXIST') throw e;
+      }
+      const holder = Number(readFileSafe(path));
+      if (holder && !processAlive(holder)) {
+        // the holder died: replace its lock by rename so two takers cannot both win
+        const tmp = `${path}.${process.pid}`;
+        writeFileSync(tmp, String(process.pid));
+        try {
+          renameSync(tmp, path);
+        } catch {
+          rmSync(tmp, { force: true });
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new RuntimeError('ERR_LOCKED', `container \`${id}\` is locked by process ${holder}`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** True if the process exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Start time and state letter of a process from /proc/PID/stat, or undefined if gone. */
+export function procStat(pid: number): { start: string; state: string } | undefined {
+  const s = readFileSafe(`/proc/${pid}/stat`);
+  if (!s) return undefined;
+  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return { state: rest[0]!, start: rest[19]! };
+}
+
+/** The OCI status of a recorded container, derived from what the kernel says now. */
+export function containerStatus(store: StateStore, rec: ContainerRecord, paused: boolean): OciState['status'] {
+  if (rec.stopped || !rec.pid) return 'stopped';
+  const st = procStat(rec.pid);
+  if (!st || st.start !== rec.pidStart || st.state === 'Z' || st.state === 'X') return 'stopped';
+  if (existsSync(store.fifo(rec.id))) return 'created';
+  return paused ? 'paused' : 'running';
+}
