@@ -4,7 +4,7 @@ import { DEFAULT_DEVICE_RULES, checkDeviceRules, effectiveDeviceRules } from './
 import { V1DeviceModel, deviceRulesToV1, findV1DeviceGaps } from './device-rules-v1.js';
 import { deviceRulesAllow } from '../devices/device-rule-match.js';
 
-test('effective rules: deny all, defaults, user rules, then linux.devices', () => {
+test('effective rules: deny all, user rules, defaults, then linux.devices', () => {
   const rules = effectiveDeviceRules(
     [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }, { type: 'p', path: '/dev/fifo' }, { type: 'b', path: '/dev/sda', major: 8, minor: 0 }],
     [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }],
@@ -17,7 +17,8 @@ test('effective rules: deny all, defaults, user rules, then linux.devices', () =
   assert.ok(req(1, 3) && req(1, 9) && req(136, 4) && req(5, 2));
   assert.ok(!req(5, 1), 'the host console 5:1 is not allowed');
   assert.ok(!req(1, 1), '/dev/mem is not allowed');
-  assert.ok(req(1, 1, 1), 'mknod of anything is allowed');
+  assert.ok(!req(1, 1, 1), 'mknod of a device not given is not allowed');
+  assert.deepEqual(rules[1], { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }, 'user rules come before the defaults');
 });
 
 test('v1 writes: deny all first, type a split unless full wildcard', () => {

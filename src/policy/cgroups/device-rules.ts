@@ -6,13 +6,12 @@ const rwm = 'rwm';
 const char = (major: number | null, minor: number | null, access = rwm): OciDeviceCgroup => ({ allow: true, type: 'c', major, minor, access });
 
 /**
- * Devices every container may use, as runc allows them: mknod of any node (opening one is
- * still checked), /dev/null, zero, full, tty, random, urandom, ptmx and the pts slaves.
+ * Devices every container may use: /dev/null, zero, full, tty, random, urandom, ptmx and the
+ * pts slaves. Unlike runc, no `c *:* m` / `b *:* m`: a container may not even make a node
+ * for a device it was not given (the seed's `mknod /dev/sda1`); a config can allow it.
  * /dev/console is deliberately absent: the container's console is a pts (136:*), never the host's 5:1.
  */
 export const DEFAULT_DEVICE_RULES: readonly OciDeviceCgroup[] = Object.freeze([
-  char(null, null, 'm'),
-  { allow: true, type: 'b', major: null, minor: null, access: 'm' },
   char(1, 3), // /dev/null
   char(1, 5), // /dev/zero
   char(1, 7), // /dev/full
