@@ -236,44 +236,40 @@ export interface CliOptions {
   env?: object; // merged over process.env
 }
 
-// Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only.
+// Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
+// goes through temporary files, not pipes: a detached container inherits the CLI's stdio
+// and must not die of SIGPIPE when the test stops reading.
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const env = { ...process.env, ...(opts.env as Record<string, string> | undefined) };
-    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
+    const dir = mkdtempSync(join(tmpdir(), 'moat-cli-'));
+    const outPath = join(dir, 'out');
+    const errPath = join(dir, 'err');
+    const inPath = join(dir, 'in');
+    writeFileSync(inPath, opts.input ?? '');
+    const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
+    let child;
+    try {
+      child = spawn(process.execPath, [cliPath, ...args], { env, stdio: fds });
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
     let timedOut = false;
-    let done = false;
-    let grace: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => {}); // the CLI may exit before reading its input
-    child.stdin.end(opts.input ?? '');
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? 30_000);
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearTimeout(grace);
-      resolvePromise({ code: child.exitCode, signal: child.signalCode, stdout, stderr, timedOut });
-    };
     child.on('error', (err) => {
       clearTimeout(timer);
-      if (!done) reject(err);
-      done = true;
+      rmSync(dir, { recursive: true, force: true });
+      reject(err);
     });
-    child.on('close', finish);
-    // A detached container may keep our pipes open after the CLI exits: stop waiting then.
-    child.on('exit', () => {
-      grace = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, 1000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const stdout = readFileSync(outPath, 'utf8');
+      const stderr = readFileSync(errPath, 'utf8');
+      rmSync(dir, { recursive: true, force: true });
+      resolvePromise({ code, signal, stdout, stderr, timedOut });
     });
   });
 }
