@@ -17,6 +17,8 @@ export const DEFAULT_ALLOWED: readonly string[] = [
   'statfs64', 'statx', 'symlink', 'symlinkat', 'sync', 'sync_file_range', 'syncfs', 'tee', 'truncate',
   'truncate64', 'umask', 'unlink', 'unlinkat', 'utime', 'utimensat', 'utimensat_time64', 'utimes',
   'vmsplice', 'write', 'writev',
+  // pipes
+  'pipe', 'pipe2',
   // extended attributes
   'fgetxattr', 'flistxattr', 'fremovexattr', 'fsetxattr', 'getxattr', 'lgetxattr', 'listxattr',
   'llistxattr', 'lremovexattr', 'lsetxattr', 'removexattr', 'setxattr',

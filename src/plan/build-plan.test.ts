@@ -1,0 +1,311 @@
+// Ordering properties of buildPlan: each test states one order the helper relies on, for a
+// runc-like config (what `runc spec` writes) with a few additions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildExecPlan, buildPlan, CLONE_FLAGS, DEFAULT_DEVICES, type PlanContext } from './build-plan.js';
+import { PLAN_OPS, type PlanOp, type PlanOpName } from './wire.js';
+import { parseOciConfig } from '../spec/parse-oci.js';
+import type { OciSpec } from '../spec/oci-types.js';
+
+const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+/** `runc spec`'s config.json, plus hooks, devices and a sysctl. */
+function runcConfig(): any {
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: true,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: CAPS, effective: CAPS, inheritable: CAPS, permitted: CAPS, ambient: CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'runc',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      { destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] },
+    ],
+    hooks: {
+      prestart: [{ path: '/usr/bin/prestart' }],
+      createContainer: [{ path: '/usr/bin/cc1' }, { path: '/usr/bin/cc2', args: ['cc2', '-x'] }],
+      startContainer: [{ path: '/usr/bin/sc', timeout: 3 }],
+    },
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600 }, { type: 'p', path: '/dev/myfifo' }],
+      sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' },
+      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+function spec(edit: (c: any) => void = () => {}): OciSpec {
+  const c = runcConfig();
+  edit(c);
+  const r = parseOciConfig(c);
+  assert.deepEqual(r.issues, [], 'fixture is valid');
+  return r.spec!;
+}
+
+const CTX: PlanContext = {
+  bundle: '/bundles/b1',
+  mode: 'detach',
+  fifoPath: '/run/moat/b1/exec.fifo',
+  cgroupDirs: ['/sys/fs/cgroup/moat-b1'],
+  cgroupMounts: { '': '/sys/fs/cgroup/moat-b1' },
+  deviceBpf: { dir: '/sys/fs/cgroup/moat-b1', insns: new Uint8Array(16) },
+  seccomp: { filter: new Uint8Array(8), flags: 0 },
+};
+
+const ops = (s: OciSpec, ctx: PlanContext = CTX) => buildPlan(s, ctx).ops;
+const idx = (list: PlanOp[], pred: (o: PlanOp) => boolean) => list.flatMap((o, i) => (pred(o) ? [i] : []));
+const of = (list: PlanOp[], name: PlanOpName) => idx(list, (o) => o.op === name);
+const hooks = (list: PlanOp[], name: string) => idx(list, (o) => o.op === 'hook' && o.name === name);
+const first = (xs: number[]) => Math.min(...xs);
+const last = (xs: number[]) => Math.max(...xs);
+
+/** Asserts every index in `a` is below every index in `b` (and that both are non-empty). */
+function before(a: number[], b: number[], what: string): void {
+  assert.ok(a.length > 0 && b.length > 0, `${what}: both sides present`);
+  assert.ok(last(a) < first(b), `${what}: ${JSON.stringify(a)} before ${JSON.stringify(b)}`);
+}
+
+test('cgroup_join, open_fifo and clone come before any op of the container process', () => {
+  const l = ops(spec());
+  const clone = of(l, 'clone');
+  assert.equal(clone.length, 1);
+  before(of(l, 'cgroup_join'), clone, 'cgroup_join < clone');
+  before(of(l, 'open_fifo'), clone, 'open_fifo < clone');
+  before(of(l, 'device_bpf'), clone, 'device_bpf < clone');
+  // every op with a host-side number (PLAN_OP_* < 10) precedes the clone
+  before(idx(l, (o) => PLAN_OPS[o.op] < PLAN_OPS.clone), clone, 'host ops < clone');
+  const child = idx(l, (o) => PLAN_OPS[o.op] >= 10 && o.op !== 'open_fifo' && o.op !== 'oom_score_adj');
+  before(clone, child, 'clone < child ops');
+  before(of(l, 'cgroup_join'), child, 'cgroup_join < child ops');
+  before(of(l, 'open_fifo'), child, 'open_fifo < child ops');
+});
+
+test('root_propagation, then root_bind, then every mount', () => {
+  const l = ops(spec());
+  before(of(l, 'root_propagation'), of(l, 'root_bind'), 'root_propagation < root_bind');
+  before(of(l, 'root_bind'), of(l, 'mount'), 'root_bind < mounts');
+  const prop = l[of(l, 'root_propagation')[0]!]!;
+  assert.equal(prop.propagation, (1 << 19) | 0x4000, 'default: MS_SLAVE|MS_REC');
+  assert.equal(l[of(l, 'root_bind')[0]!]!.path, '/bundles/b1/rootfs', 'relative root resolved against the bundle');
+  const priv = ops(spec((c) => (c.linux.rootfsPropagation = 'private')));
+  assert.equal(priv[of(priv, 'root_propagation')[0]!]!.propagation, (1 << 18) | 0x4000);
+});
+
+test('mounts come before devices, in config order', () => {
+  const l = ops(spec());
+  before(of(l, 'mount'), [...of(l, 'mkdev'), ...of(l, 'symlink')], 'mounts < devices');
+  assert.deepEqual(of(l, 'mount').map((i) => l[i]!.path), ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/data']);
+  const data = l.find((o) => o.path === '/data')!;
+  assert.equal(data.source, '/bundles/b1/data', 'relative bind source resolved against the bundle');
+  assert.equal(data.fstype, 'bind');
+  assert.equal(data.flags, 1, 'rbind is recursive');
+});
+
+test('pivot comes after mounts, devices and createContainer hooks, and before masking', () => {
+  const l = ops(spec());
+  const pivot = of(l, 'pivot');
+  assert.equal(pivot.length, 1);
+  before(of(l, 'mount'), pivot, 'mounts < pivot');
+  before(of(l, 'mkdev'), pivot, 'devices < pivot');
+  before(of(l, 'symlink'), pivot, 'symlinks < pivot');
+  before(hooks(l, 'createContainer'), pivot, 'createContainer hooks < pivot');
+  assert.deepEqual(hooks(l, 'createContainer').map((i) => l[i]!.path), ['/usr/bin/cc1', '/usr/bin/cc2']);
+  // prestart/createRuntime hooks run in TypeScript at a sync point, before createContainer
+  before(of(l, 'sync'), hooks(l, 'createContainer'), 'createRuntime sync < createContainer hooks');
+  before(pivot, [...of(l, 'sysctl'), ...of(l, 'mask'), ...of(l, 'readonly')], 'pivot < sysctl/mask/readonly');
+  assert.equal(l[pivot[0]!]!.flags, 0);
+  const np = ops(spec(), { ...CTX, noPivot: true });
+  assert.equal(np[of(np, 'pivot')[0]!]!.flags, 1);
+});
+
+test('no sync op when there are no hooks', () => {
+  const l = ops(spec((c) => delete c.hooks));
+  assert.deepEqual(of(l, 'sync'), []);
+  assert.deepEqual(of(l, 'hook'), []);
+});
+
+test('sysctls are written before masked and read-only paths are applied', () => {
+  const l = ops(spec());
+  const fromUser = idx(l, (o) => o.op === 'readonly' && o.origin!.startsWith('linux.readonlyPaths'));
+  before(of(l, 'sysctl'), of(l, 'mask'), 'sysctl < mask');
+  before(of(l, 'sysctl'), fromUser, 'sysctl < readonly');
+  assert.deepEqual(of(l, 'sysctl').map((i) => [l[i]!.name, l[i]!.data, l[i]!.origin]), [
+    ['net.ipv4.ip_forward', '1', 'linux.sysctl.net.ipv4.ip_forward'],
+    ['kernel.shmmax', '1000', 'linux.sysctl.kernel.shmmax'],
+  ]);
+  // root is remounted read-only after the paths under it are handled
+  before([...of(l, 'mask'), ...fromUser], of(l, 'remount_root'), 'mask/readonly < remount_root');
+});
+
+test('wait_start comes before startContainer hooks and after the process setup', () => {
+  const l = ops(spec());
+  before(of(l, 'wait_start'), hooks(l, 'startContainer'), 'wait_start < startContainer hooks');
+  before([...of(l, 'chdir'), ...of(l, 'umask'), ...of(l, 'rlimit'), ...of(l, 'console')], of(l, 'wait_start'), 'process setup < wait_start');
+  before(hooks(l, 'startContainer'), of(l, 'set_user'), 'startContainer hooks < set_user');
+  const sc = l[hooks(l, 'startContainer')[0]!]!;
+  assert.deepEqual(sc.args, ['/usr/bin/sc'], 'hook argv defaults to its path');
+  assert.equal(sc.timeout, 3);
+});
+
+test('with noNewPrivileges: set_user < caps < no_new_privs < seccomp < exec, exec last', () => {
+  const l = ops(spec());
+  const order = ['set_user', 'caps', 'no_new_privs', 'seccomp', 'exec'] as const;
+  for (const o of order) assert.equal(of(l, o).length, 1, o);
+  for (let i = 1; i < order.length; i++) before(of(l, order[i - 1]!), of(l, order[i]!), `${order[i - 1]} < ${order[i]}`);
+  assert.equal(l.at(-1)!.op, 'exec');
+  assert.deepEqual(l.at(-1)!.args, ['sh']);
+});
+
+test('without noNewPrivileges: seccomp is loaded before set_user, and there is no no_new_privs', () => {
+  const l = ops(spec((c) => (c.process.noNewPrivileges = false)));
+  before(of(l, 'seccomp'), of(l, 'set_user'), 'seccomp < set_user');
+  before(of(l, 'set_user'), of(l, 'caps'), 'set_user < caps');
+  assert.deepEqual(of(l, 'no_new_privs'), []);
+  assert.equal(l.at(-1)!.op, 'exec');
+  const none = ops(spec(), { ...CTX, seccomp: undefined });
+  assert.deepEqual(of(none, 'seccomp'), [], 'no filter, no seccomp op');
+});
+
+function userSpec(): OciSpec {
+  return spec((c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 1 }, { containerID: 1, hostID: 300000, size: 10 }];
+  });
+}
+
+test('uid/gid maps land on the clone op when a user namespace is created', () => {
+  const l = ops(userSpec());
+  const clone = l[of(l, 'clone')[0]!]!;
+  assert.equal(clone.uidMap, '0 100000 65536\n');
+  assert.equal(clone.gidMap, '0 200000 1\n1 300000 10\n');
+  assert.ok((Number(clone.flags) & CLONE_FLAGS.user) !== 0, 'CLONE_NEWUSER set');
+  const want = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user'] as const;
+  assert.equal(clone.flags, want.reduce((f, t) => f | CLONE_FLAGS[t], 0));
+  // no user namespace: no maps
+  const root = ops(spec());
+  const c2 = root[of(root, 'clone')[0]!]!;
+  assert.equal(c2.uidMap, undefined);
+  assert.equal(c2.gidMap, undefined);
+  assert.equal(Number(c2.flags) & CLONE_FLAGS.user, 0);
+});
+
+test('joining an existing user namespace: no maps on clone, joined first', () => {
+  const l = ops(spec((c) => {
+    c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
+    c.linux.namespaces[1] = { type: 'network', path: '/run/netns/n1' };
+    c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  }));
+  const clone = l[of(l, 'clone')[0]!]!;
+  assert.equal(clone.uidMap, undefined);
+  assert.equal(Number(clone.flags) & (CLONE_FLAGS.user | CLONE_FLAGS.network), 0, 'joined namespaces are not cloned');
+  assert.deepEqual(of(l, 'ns_join').map((i) => l[i]!.path), ['/proc/1/ns/user', '/run/netns/n1']);
+  assert.deepEqual(of(l, 'ns_join').map((i) => l[i]!.origin), ['linux.namespaces[6].path', 'linux.namespaces[1].path']);
+  // still in a user namespace: devices are bound
+  assert.ok(of(l, 'mkdev').every((i) => l[i]!.flags === 1 || l[i]!.path === '/dev/myfifo'));
+});
+
+test('devices are bind-mounted inside a user namespace and mknod-ed otherwise', () => {
+  const inUser = ops(userSpec());
+  const plain = ops(spec());
+  const devs = (l: PlanOp[]) => of(l, 'mkdev').map((i) => l[i]!);
+  const paths = [...DEFAULT_DEVICES.map((d) => d.path), '/dev/fuse', '/dev/myfifo'];
+  assert.deepEqual(devs(plain).map((d) => d.path), paths);
+  assert.deepEqual(devs(inUser).map((d) => d.path), paths);
+  for (const d of devs(inUser)) {
+    if (d.path === '/dev/myfifo') {
+      assert.equal(d.flags, undefined, 'a fifo is made, not bound');
+      assert.equal(Number(d.mode) & 0o170000, 0o010000);
+    } else {
+      assert.equal(d.flags, 1, `${d.path} bound`);
+      assert.equal(d.source, d.path, `${d.path}: source is the host node`);
+    }
+  }
+  for (const d of devs(plain)) {
+    assert.equal(d.flags, undefined, `${d.path} made with mknod`);
+    assert.equal(d.source, undefined);
+  }
+  const fuse = devs(plain).find((d) => d.path === '/dev/fuse')!;
+  assert.deepEqual([fuse.mode, fuse.major, fuse.minor, fuse.origin], [0o020000 | 0o600, 10, 229, 'linux.devices[0]']);
+  // a user device replaces the default of the same path
+  const over = devs(ops(spec((c) => c.linux.devices.push({ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o600 }))));
+  assert.equal(over.filter((d) => d.path === '/dev/null').length, 1);
+  assert.equal(over.find((d) => d.path === '/dev/null')!.mode, 0o020000 | 0o600);
+});
+
+const JSON_PATH = /^[A-Za-z]+(\.[A-Za-z0-9_-]+|\[\d+\])*$/;
+
+test('every op has an origin that is a JSON path into the config', () => {
+  for (const [name, l] of [['runc', ops(spec())], ['userns', ops(userSpec())], ['foreground', ops(spec(), { ...CTX, mode: 'foreground', consoleSocket: '/tmp/c.sock' })]] as const) {
+    for (const [i, o] of l.entries()) {
+      assert.equal(typeof o.origin, 'string', `${name}: op ${i} (${o.op}) has an origin`);
+      assert.match(o.origin!, JSON_PATH, `${name}: op ${i} (${o.op})`);
+    }
+  }
+  const l = ops(spec());
+  assert.equal(l.find((o) => o.op === 'mount' && o.path === '/dev/shm')!.origin, 'mounts[3]');
+  assert.equal(l.find((o) => o.op === 'mask' && o.path === '/proc/kcore')!.origin, 'linux.maskedPaths[1]');
+  assert.equal(l.find((o) => o.op === 'rlimit')!.origin, 'process.rlimits[0]');
+  assert.equal(l.find((o) => o.op === 'hook' && o.path === '/usr/bin/cc2')!.origin, 'hooks.createContainer[1]');
+});
+
+test('ambient capabilities not both permitted and inheritable are dropped with a warning', () => {
+  const b = buildPlan(spec((c) => {
+    c.process.capabilities.permitted = ['CAP_KILL', 'CAP_AUDIT_WRITE'];
+    c.process.capabilities.inheritable = ['CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    c.process.capabilities.ambient = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  }), CTX);
+  const caps = b.ops.find((o) => o.op === 'caps')!;
+  assert.equal(caps.capAmb, 1n << 5n, 'only CAP_KILL (5) stays ambient');
+  assert.equal(caps.capPrm, (1n << 5n) | (1n << 29n));
+  assert.equal(caps.capInh, (1n << 5n) | (1n << 10n));
+  const w = b.warnings.filter((x) => x.code === 'ambient_dropped');
+  assert.deepEqual(w.map((x) => x.path), ['process.capabilities.ambient[0]', 'process.capabilities.ambient[2]']);
+  assert.match(w[0]!.message, /`CAP_AUDIT_WRITE`/);
+  assert.match(w[1]!.message, /`CAP_NET_BIND_SERVICE`/);
+  assert.deepEqual(buildPlan(spec(), CTX).warnings, [], 'runc defaults keep every ambient cap');
+});
+
+test('foreground and terminal: clone mode and relay; console socket connected before clone', () => {
+  const fg = ops(spec(), { ...CTX, mode: 'foreground' });
+  const clone = fg[of(fg, 'clone')[0]!]!;
+  assert.deepEqual([clone.mode, clone.value], [1, 2], 'foreground with a terminal and no console socket relays');
+  const cs = ops(spec(), { ...CTX, consoleSocket: '/tmp/c.sock' });
+  before(of(cs, 'connect'), of(cs, 'clone'), 'connect < clone');
+  assert.deepEqual([cs[of(cs, 'clone')[0]!]!.mode, cs[of(cs, 'clone')[0]!]!.value], [0, 0]);
+  assert.equal(cs[of(cs, 'connect')[0]!]!.name, 'console');
+});
+
+test('buildExecPlan joins namespaces user first and mount last, then clones without new namespaces', () => {
+  const s = spec();
+  const b = buildExecPlan(s, { pid: 4242, namespaces: ['mount', 'pid', 'network', 'user', 'uts', 'ipc', 'cgroup'], cgroupDirs: ['/sys/fs/cgroup/x'], detach: true, seccomp: { filter: new Uint8Array(8), flags: 0 } });
+  const l = b.ops;
+  const joins = of(l, 'ns_join').map((i) => l[i]!);
+  assert.deepEqual(joins.map((j) => j.path), ['user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'].map((n) => `/proc/4242/ns/${n}`));
+  assert.deepEqual(joins.map((j) => j.nstype), ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'].map((n) => CLONE_FLAGS[n as keyof typeof CLONE_FLAGS]));
+  before(of(l, 'cgroup_join'), of(l, 'ns_join'), 'cgroup_join < ns_join');
+  before(of(l, 'ns_join'), of(l, 'clone'), 'ns_join < clone');
+  assert.equal(l[of(l, 'clone')[0]!]!.flags, 0);
+  for (const o of ['set_user', 'caps', 'no_new_privs', 'seccomp', 'exec'] as const) assert.equal(of(l, o).length, 1, o);
+  before(of(l, 'no_new_privs'), of(l, 'seccomp'), 'no_new_privs < seccomp');
+  assert.equal(l.at(-1)!.op, 'exec');
+  for (const o of ['mount', 'pivot', 'mkdev', 'wait_start', 'hook'] as const) assert.deepEqual(of(l, o), [], `exec plan has no ${o}`);
+});
