@@ -41,6 +41,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -1610,6 +1611,40 @@ CMD(cmd_caps_try)
 	return 0;
 }
 
+
+/* recvtty SOCK [INPUT]: host side of --console-socket.  Listens on SOCK, takes one pty master
+ * over SCM_RIGHTS, writes INPUT to it, then copies what the container prints to stdout until
+ * the pty closes. */
+static int cmd_recvtty(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char data[64], cbuf[CMSG_SPACE(sizeof(int))], buf[4096];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *c;
+	int l, s, m;
+	ssize_t n;
+	if (strlen(argv[0]) >= sizeof sa.sun_path)
+		die("socket path too long: %s", argv[0]);
+	strcpy(sa.sun_path, argv[0]);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
+		die_errno("listen on", argv[0]);
+	s = accept(l, NULL, NULL);
+	if (s < 0 || recvmsg(s, &msg, 0) <= 0)
+		die_errno("receive pty on", argv[0]);
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("no fd received on %s", argv[0]);
+	memcpy(&m, CMSG_DATA(c), sizeof m);
+	if (argc > 1 && write(m, argv[1], strlen(argv[1])) < 0)
+		die_errno("write input to", "pty");
+	while ((n = read(m, buf, sizeof buf)) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			die_errno("write", "stdout");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* dispatch                                                            */
 
@@ -1660,6 +1695,7 @@ static const struct command {
 	{ "spew", cmd_spew, 1, 1, "BYTES" },
 	{ "ifaces", cmd_ifaces, 0, 0, "" },
 	{ "caps-try", cmd_caps_try, 0, 0, "" },
+	{ "recvtty", cmd_recvtty, 1, 2, "SOCK [INPUT]" },
 };
 
 static const struct command *find_command(const char *name)
