@@ -34,12 +34,28 @@ static int create_component(int dir, const char *name, int as_file) {
 
 /* Opens `path` (absolute, inside the container) beneath the root; with `create` (1: a
  * directory, 2: a file) the missing components are made one at a time, each relative to a
- * parent that was itself resolved inside the root. */
-int open_in_root(const char *path, int flags, int create) {
+ * parent that was itself resolved inside the root.  A dangling symlink on the way is followed
+ * the way the kernel would follow it from inside the root (absolute targets restart at the
+ * container's root), so what gets made is always inside the root. */
+static int open_in_root_depth(const char *path, int flags, int create, int depth);
+
+static int follow_dangling(int dir, const char *name, const char *done, const char *rest, int flags, int create, int depth) {
+  char target[4096], next[8192];
+  struct stat st;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) return -2;
+  ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+  if (n < 0) return -1;
+  target[n] = 0;
+  snprintf(next, sizeof next, "%s/%s%s%s", target[0] == '/' ? "" : done, target, *rest ? "/" : "", rest);
+  return open_in_root_depth(next, flags, create, depth + 1);
+}
+
+static int open_in_root_depth(const char *path, int flags, int create, int depth) {
   if (H.root_fd < 0 && (H.root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
   int fd = openat2_(H.root_fd, path, flags, RESOLVE_SAFE);
   if (fd >= 0 || errno != ENOENT || !create) return fd;
-  char buf[4096];
+  if (depth > 40) { errno = ELOOP; return -1; }
+  char buf[4096], done[4096] = "";
   if (strlen(path) >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
   strcpy(buf, path);
   int dir = openat2_(H.root_fd, "/", O_PATH | O_DIRECTORY, RESOLVE_SAFE);
@@ -49,6 +65,8 @@ int open_in_root(const char *path, int flags, int create) {
     if (!strcmp(c, "..")) { close(dir); errno = EINVAL; return -1; }
     int next = openat2_(dir, c, O_PATH, RESOLVE_SAFE);
     if (next < 0 && errno == ENOENT) {
+      int r = follow_dangling(dir, c, done, save ? save : "", flags, create, depth);
+      if (r != -2) { int e = errno; close(dir); errno = e; return r; }
       if (create_component(dir, c, last && create == 2) < 0) { int e = errno; close(dir); errno = e; return -1; }
       next = openat2_(dir, c, O_PATH, RESOLVE_SAFE);
     }
@@ -56,10 +74,16 @@ int open_in_root(const char *path, int flags, int create) {
     close(dir);
     errno = e;
     dir = next;
+    size_t l = strlen(done);
+    snprintf(done + l, sizeof done - l, "/%s", c);
   }
   if (dir < 0) return -1;
   close(dir);
   return openat2_(H.root_fd, path, flags, RESOLVE_SAFE);
+}
+
+int open_in_root(const char *path, int flags, int create) {
+  return open_in_root_depth(path, flags, create, 0);
 }
 
 static void set_attrs(int mfd, const char *what, uint64_t set, uint64_t clr, uint64_t prop, unsigned flags) {
