@@ -86,11 +86,6 @@ void op_seccomp(const struct op *o) {
   }
 }
 
-void op_landlock(const struct op *o) {
-  (void)o;
-  die(ENOSYS, "landlock rulesets are not supported by this helper yet");
-}
-
 static const char *find_in_path(const char *name, char **env, char *buf, size_t len) {
   if (strchr(name, '/')) return name;
   const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

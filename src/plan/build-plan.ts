@@ -38,6 +38,8 @@ export interface PlanContext {
   noPivot?: boolean;
   preserveFds?: number;
   seccomp?: { filter: Uint8Array; flags: number; listenerPath?: string };
+  /** an encoded Landlock ruleset (see src/policy/landlock), applied right before seccomp */
+  landlock?: Uint8Array;
 }
 
 /** The ops, plus warnings about settings the kernel cannot honour as written. */
@@ -193,6 +195,8 @@ function credentialOps(spec: OciSpec, ctx: PlanContext, warnings: ConfigIssue[])
     }
   }
   const seccomp: PlanOp[] = ctx.seccomp ? [{ op: 'seccomp', bytes: ctx.seccomp.filter, flags: ctx.seccomp.flags, origin: 'linux.seccomp' }] : [];
+  // Landlock needs no_new_privs or CAP_SYS_ADMIN, like seccomp, so it sits just before it
+  if (ctx.landlock) seccomp.unshift({ op: 'landlock', bytes: ctx.landlock, origin: 'annotations.run.moat.landlock' });
   const user: PlanOp = { op: 'set_user', uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], origin: 'process.user' };
   const caps: PlanOp = { op: 'caps', capBnd: bnd, capEff: eff, capPrm: prm, capInh: inh, capAmb: amb, origin: 'process.capabilities' };
   // With no_new_privs the filter goes last, so it never has to allow the setup syscalls.
@@ -261,6 +265,7 @@ export interface ExecContext {
   consoleSocket?: string;
   preserveFds?: number;
   seccomp?: { filter: Uint8Array; flags: number };
+  landlock?: Uint8Array;
 }
 
 /** Compiles the ops that start one more process inside a running container. */

@@ -82,6 +82,27 @@ export const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./verbs/spec.js')).spec,
   },
   features: { usage: 'features', help: 'print what this runtime supports (OCI features document)', flags: {}, load: async () => (await import('./verbs/spec.js')).features },
+  update: {
+    usage: 'update [--resources FILE|-] [flags] ID', help: 'change the resource limits of a running container',
+    flags: {
+      resources: { type: 'string', alias: 'r', help: 'JSON file with linux.resources (- for stdin)' },
+      memory: { type: 'string', help: 'memory limit in bytes' },
+      'memory-swap': { type: 'string', help: 'memory+swap limit in bytes' },
+      'cpu-shares': { type: 'string', help: 'CPU shares' },
+      'cpu-quota': { type: 'string', help: 'CPU CFS quota in microseconds' },
+      'cpu-period': { type: 'string', help: 'CPU CFS period in microseconds' },
+      'cpuset-cpus': { type: 'string', help: 'CPUs to use' },
+      'cpuset-mems': { type: 'string', help: 'memory nodes to use' },
+      'pids-limit': { type: 'string', help: 'maximum number of processes' },
+      'blkio-weight': { type: 'string', help: 'block IO weight' },
+    },
+    load: async () => (await import('./verbs/cgroups.js')).update,
+  },
+  events: {
+    usage: 'events [--stats] [--interval D] ID', help: 'print resource usage and OOM events',
+    flags: { stats: { type: 'bool', help: 'print the stats once and exit' }, interval: { type: 'string', help: 'stats interval (default 5s)' } },
+    load: async () => (await import('./verbs/cgroups.js')).events,
+  },
   pause: { usage: 'pause ID', help: 'freeze every process of the container', flags: {}, load: async () => (await import('./verbs/lifecycle.js')).pause },
   resume: { usage: 'resume ID', help: 'thaw a paused container', flags: {}, load: async () => (await import('./verbs/lifecycle.js')).resume },
 };
