@@ -3,6 +3,9 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { buildPlan } from '../plan/build-plan.js';
+import { compileLandlock } from '../policy/landlock/index.js';
+import { ConfigError } from '../spec/issues.js';
+import { landlockHost } from './landlock.js';
 import type { OciState } from '../spec/oci-types.js';
 import { cgroupJoinDirs, createContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
@@ -62,6 +65,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (spec.process?.terminal && mode === 'detach' && !o.consoleSocket)
     throw new RuntimeError('ERR_UNSUPPORTED', '`process.terminal` is true: a detached container needs --console-socket to hand the terminal to');
   for (const w of o.loaded.warnings) log('warn', `${w.path}: ${w.message}`);
+  const landlock = compileLandlock(spec, landlockHost());
+  if (landlock.issues.length) throw new ConfigError(landlock.issues, `invalid config in \`${bundle}\``);
+  for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
   store.reserve(o.id);
   let cgroup: ContainerCgroup | undefined;
   let pid = 0;
@@ -79,6 +85,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
       noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
       ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
+      ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
     });
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
     const helper = runHelper({
