@@ -120,17 +120,17 @@ static int parse_attr(struct op *o, uint16_t id, const uint8_t *p, uint32_t n, c
 static int parse_op(struct op *o, const uint8_t *p, uint32_t n, char *err, size_t errlen) {
   uint32_t off = 0;
   while (off < n) {
-    if (n - off < 8) FAIL("op %u: truncated attribute header", o->type);
+    if (n - off < 8) FAIL("type %u: truncated attribute header", o->type);
     uint16_t id = le16(p + off);
-    if (le16(p + off + 2) != 0) FAIL("op %u: reserved bits set", o->type);
+    if (le16(p + off + 2) != 0) FAIL("type %u: reserved bits set in an attribute", o->type);
     uint32_t alen = le32(p + off + 4);
     off += 8;
-    if (alen > n - off) FAIL("op %u: attribute %u overruns the op", o->type, id);
+    if (alen > n - off) FAIL("type %u: attribute %u overruns the op", o->type, id);
     if (parse_attr(o, id, p + off, alen, err, errlen)) return -1;
     off += alen;
   }
   uint64_t missing = schema[o->type].required & ~o->present;
-  if (missing) FAIL("op %u: missing attribute %d", o->type, __builtin_ctzll(missing));
+  if (missing) FAIL("type %u: missing attribute %d", o->type, __builtin_ctzll(missing));
   return 0;
 }
 

@@ -22,6 +22,9 @@ const seeds = {
   ],
   default_spec: buildPlan(defaultOciSpec(), { ...ctx, seccomp: { filter: new Uint8Array(64), flags: 0 } }).ops,
   rootless_spec: buildPlan(defaultOciSpec({ rootless: { uid: 1000, gid: 1000 } }), ctx).ops,
+  // at the parser's MAX_REPEAT limit (4096 strings and groups of one op), and one past it
+  max_repeat: [{ op: 'set_user', uid: 0, gid: 0, groups: Array.from({ length: 4096 }, (_, i) => i) }, { op: 'exec', args: Array.from({ length: 4096 }, () => '') }],
+  over_repeat: [{ op: 'exec', args: Array.from({ length: 4097 }, () => 'x') }],
   exec_plan: buildExecPlan(defaultOciSpec(), { pid: 42, namespaces: ['user', 'mount', 'pid'], cgroupDirs: ['/sys/fs/cgroup/x'], detach: true }).ops,
 };
 mkdirSync(join(here, 'seeds'), { recursive: true });

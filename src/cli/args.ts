@@ -24,6 +24,7 @@ export class UsageError extends Error {
 export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, stopAtPositional = false): ParsedArgs {
   const flags: ParsedArgs['flags'] = {};
   const rest: string[] = [];
+  const own = (k: string | undefined) => (k !== undefined && Object.hasOwn(specs, k) ? k : undefined);
   const byAlias = new Map(Object.entries(specs).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -41,7 +42,7 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, stopA
     }
     const eq = a.indexOf('=');
     const raw = a.startsWith('--') ? a.slice(2, eq > 0 ? eq : undefined) : a.slice(1, eq > 0 ? eq : undefined);
-    const name = a.startsWith('--') ? raw : byAlias.get(raw) ?? (specs[raw] ? raw : undefined);
+    const name = a.startsWith('--') ? own(raw) : byAlias.get(raw) ?? own(raw);
     const spec = name ? specs[name] : undefined;
     if (!name || !spec) throw new UsageError(`unknown flag \`${a}\``);
     if (spec.type === 'bool') {

@@ -309,3 +309,21 @@ test('buildExecPlan joins namespaces user first and mount last, then clones with
   assert.equal(l.at(-1)!.op, 'exec');
   for (const o of ['mount', 'pivot', 'mkdev', 'wait_start', 'hook'] as const) assert.deepEqual(of(l, o), [], `exec plan has no ${o}`);
 });
+
+test('an empty hostname/domainname without a uts namespace emits no op (it would rename the host)', () => {
+  const s = spec((c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts');
+    c.hostname = '';
+    c.domainname = '';
+  });
+  const l = ops(s);
+  assert.deepEqual([...of(l, 'hostname'), ...of(l, 'domainname')], [], 'no sethostname/setdomainname outside a private uts namespace');
+});
+
+test('hostname and domainname ops run only inside a new uts namespace', () => {
+  const l = ops(spec((c) => (c.domainname = 'example')));
+  assert.deepEqual(of(l, 'hostname').map((i) => l[i]!.name), ['runc']);
+  assert.deepEqual(of(l, 'domainname').map((i) => l[i]!.name), ['example']);
+  assert.ok((Number(l[of(l, 'clone')[0]!]!.flags) & CLONE_FLAGS.uts) !== 0);
+  before(of(l, 'clone'), [...of(l, 'hostname'), ...of(l, 'domainname')], 'clone < hostname');
+});

@@ -89,7 +89,7 @@ const CASES: [what: string, edit: (c: any) => void, path: string, code?: string]
   ['unknown capability', (c) => (c.process.capabilities.bounding = ['CAP_NOPE', 'CAP_KILL']), 'process.capabilities.bounding[0]', 'unknown_capability'],
   ['unknown ambient capability', (c) => c.process.capabilities.ambient.push('CAP_FLY'), 'process.capabilities.ambient[3]', 'unknown_capability'],
   ['capability not a string', (c) => (c.process.capabilities.effective = [7]), 'process.capabilities.effective[0]', 'invalid_type'],
-  ['negative rlimit', (c) => (c.process.rlimits[0].soft = -1), 'process.rlimits[0].soft', 'out_of_range'],
+  ['negative rlimit', (c) => (c.process.rlimits[0].soft = -2), 'process.rlimits[0].soft', 'out_of_range'],
   ['soft rlimit above hard', (c) => (c.process.rlimits[0].soft = 2048), 'process.rlimits[0].soft', 'invalid_value'],
   ['unknown rlimit', (c) => (c.process.rlimits[0].type = 'RLIMIT_FOO'), 'process.rlimits[0].type', 'invalid_value'],
   ['rlimit set twice', (c) => c.process.rlimits.push({ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }), 'process.rlimits[1].type', 'duplicate'],
@@ -186,4 +186,15 @@ test('a bad input does not stop later fields from being checked (nested arrays t
     c.mounts = [{ destination: 'a', type: 'tmpfs' }, 5, { destination: '/ok', type: 'tmpfs' }, { destination: 'b', type: 'tmpfs', options: ['ro', 3] }];
   });
   assert.deepEqual(r.issues.map((i) => i.path).sort(), ['mounts[0].destination', 'mounts[1]', 'mounts[3].destination', 'mounts[3].options[1]']);
+});
+
+test('RLIM_INFINITY (2^64-1, as runc and podman write it) is accepted for an rlimit', () => {
+  const r = parseOciConfig(JSON.parse(JSON.stringify(runcConfig()).replace('"hard":1024,"soft":1024', '"hard":18446744073709551615,"soft":18446744073709551615')));
+  assert.deepEqual(r.issues, []);
+});
+
+test('a `__proto__` sysctl key is reported, not silently dropped', () => {
+  const c = JSON.parse(JSON.stringify(runcConfig()).replace('"linux":{', '"linux":{"sysctl":{"__proto__":"1"},'));
+  const r = parseOciConfig(c);
+  assert.deepEqual(r.issues.map((i) => i.path), ['linux.sysctl.__proto__']);
 });

@@ -63,7 +63,8 @@ function parseStringMap(f: Fields): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(f.obj)) {
     const v = f.str(k);
-    if (v !== undefined) out[k] = v;
+    // defineProperty: a key such as `__proto__` is data here, not the object's prototype
+    if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -115,9 +116,9 @@ function parseProcess(p: Fields, issues: IssueList, warnings: IssueList): OciPro
   out.rlimits = p.each('rlimits').map((r) => {
     const type = r.str('type', true) ?? '';
     if (type && !RLIMITS.includes(type)) issues.add('invalid_value', r.at('type'), `unknown rlimit \`${type}\``);
-    const soft = r.int('soft', 0, Number.MAX_SAFE_INTEGER, true) ?? 0;
-    const hard = r.int('hard', 0, Number.MAX_SAFE_INTEGER, true) ?? 0;
-    if (soft > hard) issues.add('invalid_value', r.at('soft'), `soft limit \`${soft}\` is above the hard limit \`${hard}\``);
+    const soft = rlimitField(r, 'soft');
+    const hard = rlimitField(r, 'hard');
+    if (soft >= 0 && (hard >= 0 ? soft > hard : false)) issues.add('invalid_value', r.at('soft'), `soft limit \`${soft}\` is above the hard limit \`${hard}\``);
     return { type, soft, hard };
   });
   const seen = new Set<string>();
@@ -135,6 +136,14 @@ function parseProcess(p: Fields, issues: IssueList, warnings: IssueList): OciPro
   if (p.has('scheduler')) issues.add('unsupported', p.at('scheduler'), 'is not supported yet');
   if (p.has('commandLine')) issues.add('unsupported', p.at('commandLine'), 'is a Windows field');
   return out;
+}
+
+/** An rlimit value: a count, or unlimited (-1, or RLIM_INFINITY as runc and Podman write
+ * it, 18446744073709551615), returned as -1. */
+function rlimitField(r: Fields, key: 'soft' | 'hard'): number {
+  const v = r.obj[key];
+  if (v === -1 || (typeof v === 'number' && v >= 18446744073709551615)) return -1;
+  return r.int(key, 0, Number.MAX_SAFE_INTEGER, true) ?? 0;
 }
 
 function parseMount(m: Fields, issues: IssueList): OciMount {
@@ -277,8 +286,10 @@ function crossCheck(spec: OciSpec, issues: IssueList): void {
   if (spec.domainname) needs('domainname', 'uts', 'setting the domainname');
   if (spec.linux?.uidMappings?.length || spec.linux?.gidMappings?.length) needs('linux.uidMappings', 'user', 'id mappings');
   const user = ns.get('user');
-  if (user && !user.path && !(spec.linux?.uidMappings?.length && spec.linux?.gidMappings?.length))
-    issues.add('required', 'linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+  if (user && !user.path) {
+    if (!spec.linux?.uidMappings?.length) issues.add('required', 'linux.uidMappings', 'a new user namespace needs uidMappings');
+    if (!spec.linux?.gidMappings?.length) issues.add('required', 'linux.gidMappings', 'a new user namespace needs gidMappings');
+  }
   if (spec.linux?.timeOffsets) needs('linux.timeOffsets', 'time', 'time offsets');
   const mnt = ns.get('mount');
   if (!mnt) issues.add('needs_namespace', 'linux.namespaces', 'a container needs its own mount namespace (moat never mounts in the host\'s)');

@@ -53,6 +53,9 @@ const FLAG_OPTIONS: Record<string, [set: number, clr: number]> = {
   relatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
   strictatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR._ATIME],
   atime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
+  // the kernel's default is relatime: without it, access times are strict
+  norelatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR._ATIME],
+  nostrictatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
   nodiratime: [MOUNT_ATTR.NODIRATIME, 0],
   diratime: [0, MOUNT_ATTR.NODIRATIME],
   nosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0],
@@ -80,15 +83,15 @@ export function compileMountOptions(type: string | undefined, options: readonly 
     if (opt === 'bind' || opt === 'rbind') {
       out.bind = true;
       out.recursiveBind ||= opt === 'rbind';
-    } else if (opt in FLAG_OPTIONS) {
+    } else if (Object.hasOwn(FLAG_OPTIONS, opt)) {
       const [set, clr] = FLAG_OPTIONS[opt]!;
       out.attrSet = (out.attrSet & ~clr) | set;
       out.attrClr = (out.attrClr & ~set) | clr;
-    } else if (opt.startsWith('r') && opt.slice(1) in FLAG_OPTIONS) {
+    } else if (opt.startsWith('r') && Object.hasOwn(FLAG_OPTIONS, opt.slice(1))) {
       const [set, clr] = FLAG_OPTIONS[opt.slice(1)]!;
       out.rattrSet = (out.rattrSet & ~clr) | set;
       out.rattrClr = (out.rattrClr & ~set) | clr;
-    } else if (opt in PROPAGATION) {
+    } else if (Object.hasOwn(PROPAGATION, opt)) {
       out.propagation = PROPAGATION[opt]!;
     } else if (SB_FLAGS.has(opt)) {
       if (opt !== 'async' && opt !== 'nomand' && opt !== 'nolazytime') out.data.push(opt);
