@@ -136,7 +136,13 @@ void op_root_propagation(const struct op *o) {
  * as the root every later path resolves beneath. */
 void op_root_bind(const struct op *o) {
   const char *p = o->str[PA_PATH];
-  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs `%s`", p);
+  int tree = has(o, PA_VALUE) ? idmap_tree_fd(o->num[PA_VALUE]) : -1;
+  if (has(o, PA_VALUE) && tree < 0) die(EINVAL, "no id-mapped tree from op %llu", (unsigned long long)o->num[PA_VALUE]);
+  if (tree >= 0) {
+    /* the id-mapped copy goes on top of the rootfs path, a mount point pivot_root accepts */
+    if (move_mount(tree, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0) die(errno, "attach id-mapped rootfs `%s`", p);
+    close(tree);
+  } else if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs `%s`", p);
   H.root_fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (H.root_fd < 0) die(errno, "open rootfs `%s`", p);
 }
@@ -150,7 +156,8 @@ void op_mount(const struct op *o) {
     const char *src = o->str[PA_SOURCE];
     if (!src || stat(src, &st) < 0) die(src ? errno : EINVAL, "bind source `%s`", src ? src : "");
     create = S_ISDIR(st.st_mode) ? 1 : 2;
-    mfd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & 1) ? AT_RECURSIVE : 0));
+    mfd = has(o, PA_VALUE) ? idmap_tree_fd(o->num[PA_VALUE])
+                           : open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & 1) ? AT_RECURSIVE : 0));
     if (mfd < 0) die(errno, "clone mount `%s`", src);
     set_attrs(mfd, target, o->num[PA_RATTR_SET], o->num[PA_RATTR_CLR], 0, AT_RECURSIVE);
     set_attrs(mfd, target, o->num[PA_ATTR_SET], o->num[PA_ATTR_CLR], 0, 0);

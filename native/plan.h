@@ -22,6 +22,7 @@
 #define PLAN_OP_CONNECT 4
 #define PLAN_OP_TIME_OFFSETS 5
 #define PLAN_OP_CLONE 6
+#define PLAN_OP_IDMAP_TREE 7
 /* ops run by the container's first process, in the new namespaces */
 #define PLAN_OP_SYNC 10
 #define PLAN_OP_HOSTNAME 11

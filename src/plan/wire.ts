@@ -10,6 +10,7 @@ export const PLAN_OPS = {
   connect: 4,
   time_offsets: 5,
   clone: 6,
+  idmap_tree: 7,
   sync: 10,
   hostname: 11,
   domainname: 12,

@@ -1,20 +1,36 @@
 // The OCI features document (runtime-spec features.md), truthful about this build and host.
-import { existsSync } from 'node:fs';
-import { seccompFeatures } from '../policy/seccomp/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { seccompFeaturesFor, type SeccompHost } from '../policy/seccomp/index.js';
 import { MOUNT_OPTION_NAMES } from '../policy/mounts/option-names.js';
 import { cgroupFeatures } from './cgroups/index.js';
 import { cgroupHostInfo } from './host.js';
+import { landlockHost } from './landlock.js';
+
+/** What the kernel says about seccomp: the actions it has, its release, the host ABI. */
+function seccompHost(): SeccompHost {
+  let actionsAvail: string[] | undefined;
+  try {
+    actionsAvail = readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').trim().split(/\s+/);
+  } catch {
+    // no seccomp filter support in this kernel: enabled is false
+  }
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  const kernelVersion: [number, number] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  const hostArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  return { ...(actionsAvail ? { actionsAvail } : {}), kernelVersion, hostArch };
+}
 
 /** What `moat-oci features` prints. */
 export function runtimeFeatures(): Record<string, unknown> {
-  const sc = seccompFeatures();
+  const { enforcedArchs, ...seccomp } = seccompFeaturesFor(seccompHost());
   let cg: unknown;
   try {
     cg = cgroupFeatures(cgroupHostInfo());
   } catch (e) {
     cg = { error: (e as Error).message };
   }
-  const landlock = existsSync('/sys/kernel/security/landlock');
+  const landlock = landlockHost();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',
@@ -24,15 +40,16 @@ export function runtimeFeatures(): Record<string, unknown> {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: (CAPS_LIST as readonly string[]).slice(),
       cgroup: cg,
-      seccomp: { enabled: true, actions: sc.actions, operators: sc.operators, archs: sc.archs, knownFlags: sc.flags, supportedFlags: sc.flags },
+      seccomp,
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'run.moat.version': '0.1.0',
       'run.moat.landlock.available': String(landlock),
+      'run.moat.seccomp.enforcedArchs': enforcedArchs.join(','),
       'run.moat.mac.layers': 'none (Landlock, SELinux, AppArmor and Smack backends are not in this build yet)',
     },
   };

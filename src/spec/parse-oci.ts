@@ -154,13 +154,17 @@ function parseMount(m: Fields, issues: IssueList): OciMount {
   if (type !== undefined) out.type = type;
   const source = m.str('source');
   if (source !== undefined) out.source = source;
-  for (const k of ['uidMappings', 'gidMappings'] as const)
-    if (m.has(k)) issues.add('unsupported', m.at(k), 'id-mapped mounts are not supported yet');
+  const idmapped = out.options!.some((o) => o === 'idmap' || o === 'ridmap');
+  for (const k of ['uidMappings', 'gidMappings'] as const) {
+    const maps = parseIdMaps(m, k);
+    if (maps) out[k] = maps;
+    if (maps && !idmapped) issues.add('invalid_value', m.at(k), 'id mappings on a mount need the `idmap` or `ridmap` option');
+  }
+  if (idmapped && !out.uidMappings !== !out.gidMappings) issues.add('required', m.at(out.uidMappings ? 'gidMappings' : 'uidMappings'), 'an id-mapped mount needs both uidMappings and gidMappings (or neither, to use the container\'s)');
   const bind = type === 'bind' || out.options!.some((o) => o === 'bind' || o === 'rbind');
+  if (idmapped && !bind) issues.add('unsupported', m.at('options'), '`idmap` is supported on bind mounts only');
   if (bind && !source) issues.add('required', m.at('source'), 'a bind mount needs a source');
   if (!bind && !type) issues.add('required', m.at('type'), 'is required unless the options say `bind`');
-  for (const [i, o] of out.options!.entries())
-    if (o === 'idmap' || o === 'ridmap') issues.add('unsupported', `${m.at('options')}[${i}]`, `\`${o}\` (id-mapped mounts) is not supported yet`);
   return out;
 }
 

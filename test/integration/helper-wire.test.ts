@@ -117,7 +117,7 @@ const MALFORMED: [string, Buffer, RegExp, number?][] = [
   ['header length above the 16 MiB cap', plan([], { total: (16 << 20) + 1 }), /plan length 16777217 out of range/, EINVAL],
   ['header length longer than what is sent', plan([cgroupJoin()], { total: 20 + 18 + 100 }), /read plan body/],
   ['op count larger than the ops sent', plan([cgroupJoin()], { count: 2 }), /op 1: truncated header/, EINVAL],
-  ['unknown op (gap in the numbering)', plan([op(7, [])]), /op 0: unknown type 7/, EINVAL],
+  ['unknown op (gap in the numbering)', plan([op(8, [])]), /op 0: unknown type 8/, EINVAL],
   ['unknown op (past the last)', plan([cgroupJoin(), op(999, [])]), /op 1: unknown type 999/, EINVAL],
   ['op 0', plan([op(0, [])]), /op 0: unknown type 0/, EINVAL],
   ['reserved op bits set', plan([op(O.cgroup_join, [attr(A.path, '/x')], 1)]), /op 0: reserved bits set/, EINVAL],

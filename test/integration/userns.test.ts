@@ -67,3 +67,48 @@ describe('user namespaces', { skip }, () => {
 });
 
 export { parseProbe };
+
+describe('id-mapped mounts', { skip }, () => {
+  let s: Scratch;
+  before(() => (s = new Scratch()));
+  after(async () => s.cleanup());
+
+  const idmapRoot = (c: any) => {
+    withUserns(c);
+    c.root.readonly = false;
+    c.annotations = { 'run.moat.idmap-rootfs': 'true' };
+  };
+
+  test('an id-mapped rootfs shows host-root files as root inside; nothing is chowned', async () => {
+    const b = s.bundle((c) => {
+      idmapRoot(c);
+      c.process.args = ['/bin/sh', '-c', '/probe stat /bin/busybox; echo new > /root/made-inside; /probe stat /root/made-inside'];
+    });
+    const before = statSync(join(b.rootfs, 'bin', 'busybox'));
+    const r = await s.cli(['run', '-b', b.dir, `idmap-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const [bb, made] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(bb.uid, 0, 'host root owns busybox on disk; the container sees root');
+    assert.equal(made.uid, 0);
+    const after = statSync(join(b.rootfs, 'bin', 'busybox'));
+    assert.equal(after.uid, before.uid, 'the file on disk is unchanged');
+    assert.equal(statSync(join(b.rootfs, 'root', 'made-inside')).uid, 0, 'a file made by container root is stored as host root: no shifted ids on disk');
+  });
+
+  test('an `idmap` bind mount maps its files to the container\'s ids', async () => {
+    const b = s.bundle((c) => {
+      withUserns(c);
+      c.mounts.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'idmap'] });
+      c.process.args = ['/probe', 'stat', '/data/owned-by-host-1000'];
+    });
+    const { mkdirSync, writeFileSync, chownSync } = await import('node:fs');
+    mkdirSync(join(b.dir, 'data'));
+    // the mount point: container root (host 300000) may not create it in a host-root-owned rootfs
+    mkdirSync(join(b.rootfs, 'data'));
+    writeFileSync(join(b.dir, 'data', 'owned-by-host-1000'), 'x');
+    chownSync(join(b.dir, 'data', 'owned-by-host-1000'), 1000, 1000);
+    const r = await s.cli(['run', '-b', b.dir, `idmapmnt-${process.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(parseProbe(r.stdout).uid, 1000);
+  });
+});

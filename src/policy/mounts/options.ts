@@ -35,6 +35,8 @@ export interface MountOptions {
   rattrSet: number;
   rattrClr: number;
   propagation: number;
+  /** `idmap` (the top mount) or `ridmap` (the whole tree): an id-mapped bind */
+  idmap?: 'idmap' | 'ridmap';
   data: string[];
   /** options we know but that change nothing here (`rw`, `suid`, ...) are not errors */
   unknown: string[];
@@ -98,7 +100,7 @@ export function compileMountOptions(type: string | undefined, options: readonly 
     } else if (opt === 'defaults' || opt === 'remount' || opt === 'tmpcopyup' || opt === 'nocopyup' || opt === 'copyup') {
       // accepted and meaningless here, as in runc
     } else if (opt === 'idmap' || opt === 'ridmap') {
-      out.unknown.push(opt);
+      out.idmap = out.idmap === 'ridmap' ? 'ridmap' : opt;
     } else if (/^[A-Za-z0-9_.-]+(=.*)?$/.test(opt)) {
       out.data.push(opt);
     } else {
