@@ -54,6 +54,8 @@ struct helper {
   int last_cap;
   char *state;           /* latest state document from TypeScript (for hooks) */
   size_t state_len;
+  char *seccomp_state;   /* containerProcessState for the seccomp agent (sync `seccompState`) */
+  size_t seccomp_state_len;
 };
 extern struct helper H;
 
@@ -76,6 +78,8 @@ void op_ns_join(const struct op *o);
 void ns_preopen(struct plan *p);
 void op_connect(const struct op *o);
 void op_time_offsets(const struct op *o);
+void op_idmap_tree(const struct op *o);
+int idmap_tree_fd(uint64_t op_index);
 int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
 

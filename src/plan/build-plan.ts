@@ -48,6 +48,9 @@ export interface BuiltPlan {
   warnings: ConfigIssue[];
 }
 
+/** seccomp(2): the filter's load returns a notification listener fd. */
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -62,12 +65,47 @@ export const DEFAULT_DEVICES: OciDevice[] = [
   { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666 },
 ];
 
+/** An rlimit value for the kernel: -1 (how the parser spells "unlimited") is RLIM_INFINITY. */
+function rlimitValue(v: number): bigint {
+  return v < 0 ? 0xffffffffffffffffn : BigInt(v);
+}
+
 function idMap(maps: { containerID: number; hostID: number; size: number }[] | undefined): string | undefined {
   return maps?.length ? maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('') : undefined;
 }
 
+/** Where the id-mapped trees made before clone are: plan op indices. */
+interface IdmapTrees {
+  root?: number;
+  mounts: Map<number, number>;
+}
+
+/** The annotation that asks for the rootfs to be id-mapped to the container's user namespace. */
+export const IDMAP_ROOTFS_ANNOTATION = 'run.moat.idmap-rootfs';
+
+/** Id-mapped trees (the rootfs, `idmap` bind mounts): made before clone, where the helper still
+ * has the host privilege that marking a mount id-mapped needs. */
+function idmapOps(spec: OciSpec, ctx: PlanContext, ops: PlanOp[], trees: IdmapTrees): void {
+  const linux = spec.linux ?? {};
+  const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
+  if (spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' && u && g) {
+    trees.root = ops.length;
+    const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : resolve(ctx.bundle, spec.root!.path);
+    ops.push({ op: 'idmap_tree', path: rootfs, uidMap: u, gidMap: g, flags: 1, origin: `annotations.${IDMAP_ROOTFS_ANNOTATION}` });
+  }
+  (spec.mounts ?? []).forEach((m, i) => {
+    const o = compileMountOptions(m.type, m.options ?? []);
+    if (!o.idmap || !o.bind) return;
+    const mu = idMap(m.uidMappings) ?? u, mg = idMap(m.gidMappings) ?? g;
+    if (!mu || !mg) return;
+    trees.mounts.set(i, ops.length);
+    const source = isAbsolute(m.source!) ? m.source! : resolve(ctx.bundle, m.source!);
+    ops.push({ op: 'idmap_tree', path: source, uidMap: mu, gidMap: mg, flags: o.idmap === 'ridmap' || o.recursiveBind ? 1 : 0, origin: `mounts[${i}].options` });
+  });
+}
+
 /** Ops that run in the helper before clone: cgroups, joins, sockets, then the clone. */
-function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean): PlanOp[] {
+function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: IdmapTrees): PlanOp[] {
   const ops: PlanOp[] = [];
   const linux = spec.linux ?? {};
   const p = spec.process!;
@@ -77,6 +115,7 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean): PlanOp[] 
   // cgroups first: the clone below inherits them, so the container is limited from its
   // first instruction
   for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, origin: 'linux.cgroupsPath' });
+  idmapOps(spec, ctx, ops, trees);
   if (ctx.deviceBpf) ops.push({ op: 'device_bpf', path: ctx.deviceBpf.dir, bytes: ctx.deviceBpf.insns, origin: 'linux.resources.devices' });
   const nss = linux.namespaces ?? [];
   for (const type of JOIN_ORDER) {
@@ -125,7 +164,7 @@ function deviceOps(spec: OciSpec, inUserNs: boolean): PlanOp[] {
   return ops;
 }
 
-function mountOps(spec: OciSpec, ctx: PlanContext): { ops: PlanOp[]; warnings: ConfigIssue[] } {
+function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: PlanOp[]; warnings: ConfigIssue[] } {
   const ops: PlanOp[] = [];
   const warnings: ConfigIssue[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
@@ -140,6 +179,8 @@ function mountOps(spec: OciSpec, ctx: PlanContext): { ops: PlanOp[]; warnings: C
     if (o.bind) {
       op.source = isAbsolute(m.source!) ? m.source! : resolve(ctx.bundle, m.source!);
       op.flags = o.recursiveBind ? 1 : 0;
+      const tree = trees.mounts.get(i);
+      if (tree !== undefined) op.value = tree;
       if (o.attrSet || o.attrClr) Object.assign(op, { attrSet: o.attrSet, attrClr: o.attrClr });
     } else {
       if (m.source) op.source = m.source;
@@ -213,18 +254,22 @@ export function buildPlan(spec: OciSpec, ctx: PlanContext): BuiltPlan {
   const nss = linux.namespaces ?? [];
   const newUser = nss.some((n) => n.type === 'user' && !n.path);
   const inUserNs = nss.some((n) => n.type === 'user');
-  const ops = parentOps(spec, ctx, newUser);
+  const trees: IdmapTrees = { mounts: new Map() };
+  const ops = parentOps(spec, ctx, newUser, trees);
   const warnings: ConfigIssue[] = [];
-  if (spec.hostname !== undefined) ops.push({ op: 'hostname', name: spec.hostname, origin: 'hostname' });
-  if (spec.domainname !== undefined) ops.push({ op: 'domainname', name: spec.domainname, origin: 'domainname' });
+  // an empty name means "leave it", as in runc: never set a name outside a UTS namespace of
+  // the container's own (parseOciConfig refuses a non-empty one without it)
+  const ownUts = nss.some((n) => n.type === 'uts');
+  if (spec.hostname && ownUts) ops.push({ op: 'hostname', name: spec.hostname, origin: 'hostname' });
+  if (spec.domainname && ownUts) ops.push({ op: 'domainname', name: spec.domainname, origin: 'domainname' });
   // make "/" a slave (or as asked) before anything is mounted, so no mount of ours
   // propagates to the host
   const prop = linux.rootfsPropagation;
   const propFlags = prop ? compileMountOptions(undefined, [prop]).propagation | MS.REC : MS.SLAVE | MS.REC;
   ops.push({ op: 'root_propagation', propagation: propFlags, origin: 'linux.rootfsPropagation' });
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : resolve(ctx.bundle, spec.root!.path);
-  ops.push({ op: 'root_bind', path: rootfs, origin: 'root.path' });
-  const mounts = mountOps(spec, ctx);
+  ops.push({ op: 'root_bind', path: rootfs, ...(trees.root !== undefined ? { value: trees.root } : {}), origin: 'root.path' });
+  const mounts = mountOps(spec, ctx, trees);
   ops.push(...mounts.ops);
   warnings.push(...mounts.warnings);
   ops.push(...deviceOps(spec, inUserNs));
@@ -245,10 +290,14 @@ export function buildPlan(spec: OciSpec, ctx: PlanContext): BuiltPlan {
     if (p.consoleSize) Object.assign(con, { rows: p.consoleSize.height, cols: p.consoleSize.width });
     ops.push(con);
   }
-  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: BigInt(r.soft), hard: BigInt(r.hard), origin: `process.rlimits[${i}]` });
+  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), origin: `process.rlimits[${i}]` });
   if (linux.personality) ops.push({ op: 'personality', value: linux.personality.domain === 'LINUX32' ? 8 : 0, origin: 'linux.personality' });
   ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
   ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
+  // the seccomp agent gets the container's state with the listener fd; TypeScript knows the
+  // pid only after clone and stops listening at wait_start, so the state is fetched here
+  // and kept by the helper until the filter is loaded (see op_seccomp)
+  if (ctx.seccomp?.listenerPath && ctx.seccomp.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ops.push({ op: 'sync', name: 'seccompState', origin: 'linux.seccomp.listenerPath' });
   ops.push({ op: 'wait_start', origin: 'process' });
   ops.push(...hookOps('startContainer', h.startContainer));
   ops.push(...credentialOps(spec, ctx, warnings));
@@ -279,7 +328,7 @@ export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
   const relay = !ctx.detach && p.terminal && !ctx.consoleSocket;
   ops.push({ op: 'clone', flags: 0, mode: ctx.detach ? 0 : 1, value: relay ? 2 : 0, origin: 'process' });
   if (p.terminal) ops.push({ op: 'console', origin: 'process.terminal' });
-  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: BigInt(r.soft), hard: BigInt(r.hard), origin: `process.rlimits[${i}]` });
+  for (const [i, r] of (p.rlimits ?? []).entries()) ops.push({ op: 'rlimit', value: RLIMITS.indexOf(r.type), soft: rlimitValue(r.soft), hard: rlimitValue(r.hard), origin: `process.rlimits[${i}]` });
   ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
   ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
   const warnings: ConfigIssue[] = [];
