@@ -1,0 +1,131 @@
+// Private uid/gid ranges for containers: one range of 65536 ids per container, never handed to
+// two at once, taken from root's subordinate range in /etc/subuid and /etc/subgid (added
+// there if missing). Allocations live in one JSON file guarded by a lock file.
+import { closeSync, existsSync, openSync, readFileSync, renameSync, appendFileSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RuntimeError } from './errors.js';
+import { processAlive } from './state.js';
+
+/** A range of ids: [start, start + size). */
+export interface IdRange {
+  start: number;
+  size: number;
+}
+
+/** Where ranges come from and where allocations are recorded. */
+export interface IdPool {
+  /** JSON file: owner -> start */
+  file: string;
+  range: IdRange;
+}
+
+/** The size of one container's range. */
+export const RANGE_SIZE = 65536;
+const DEFAULT_POOL_SIZE = RANGE_SIZE * 1024;
+
+/** Parses /etc/subuid-style text: the ranges of `user`. */
+export function parseSubids(text: string, user: string): IdRange[] {
+  const out: IdRange[] = [];
+  for (const line of text.split('\n')) {
+    const [name, start, count] = line.trim().split(':');
+    if (name === user && /^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? '')) out.push({ start: Number(start), size: Number(count) });
+  }
+  return out;
+}
+
+/** The first free area above every range in the file, aligned to RANGE_SIZE. */
+function freeArea(text: string, size: number): IdRange {
+  let end = 1 << 20;
+  for (const line of text.split('\n')) {
+    const [, start, count] = line.trim().split(':');
+    if (/^\d+$/.test(start ?? '') && /^\d+$/.test(count ?? '')) end = Math.max(end, Number(start) + Number(count));
+  }
+  const start = Math.ceil(end / RANGE_SIZE) * RANGE_SIZE;
+  return { start, size };
+}
+
+/** Root's subordinate range, the same in the uid and gid files; with `create`, one is
+ * added to both (at the same ids) where root has none. */
+export function rootSubidRange(o: { subuid?: string; subgid?: string; create?: boolean } = {}): IdRange {
+  const uidPath = o.subuid ?? '/etc/subuid', gidPath = o.subgid ?? '/etc/subgid';
+  const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+  const uidText = read(uidPath), gidText = read(gidPath);
+  const u = parseSubids(uidText, 'root'), g = parseSubids(gidText, 'root');
+  const both = u.find((r) => r.size >= RANGE_SIZE && g.some((x) => x.start === r.start && x.size === r.size));
+  if (both) return both;
+  if (!o.create) throw new RuntimeError('ERR_NOT_FOUND', `root has no subordinate range in both \`${uidPath}\` and \`${gidPath}\`; add one such as \`root:1000000000:${DEFAULT_POOL_SIZE}\` to each`);
+  const a = freeArea(uidText, DEFAULT_POOL_SIZE), b = freeArea(gidText, DEFAULT_POOL_SIZE);
+  const range = { start: Math.max(a.start, b.start), size: DEFAULT_POOL_SIZE };
+  for (const [p, text] of [[uidPath, uidText], [gidPath, gidText]] as const)
+    appendFileSync(p, `${text && !text.endsWith('\n') ? '\n' : ''}root:${range.start}:${range.size}\n`);
+  return range;
+}
+
+async function withLock<T>(file: string, fn: () => T): Promise<T> {
+  const lock = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
+      if (holder && !processAlive(holder)) {
+        try {
+          unlinkSync(lock);
+        } catch {
+          /* someone else took it over first */
+        }
+        continue;
+      }
+      if ((waited += delay) > 10_000) throw new RuntimeError('ERR_LOCKED', `id range pool \`${file}\` is locked by process ${holder}`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    unlinkSync(lock);
+  }
+}
+
+function readAllocations(file: string): Record<string, number> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+}
+
+function writeAllocations(file: string, a: Record<string, number>): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  writeSync(fd, JSON.stringify(a));
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+/** Gives `owner` a range of its own (the same one again if it already has one). */
+export async function allocateRange(pool: IdPool, owner: string): Promise<IdRange> {
+  return withLock(pool.file, () => {
+    const a = readAllocations(pool.file);
+    if (a[owner] !== undefined) return { start: a[owner]!, size: RANGE_SIZE };
+    const used = new Set(Object.values(a));
+    for (let start = pool.range.start; start + RANGE_SIZE <= pool.range.start + pool.range.size; start += RANGE_SIZE) {
+      if (used.has(start)) continue;
+      a[owner] = start;
+      writeAllocations(pool.file, a);
+      return { start, size: RANGE_SIZE };
+    }
+    throw new RuntimeError('ERR_UNSUPPORTED', `no free id range left in ${pool.range.start}-${pool.range.start + pool.range.size - 1} (${used.size} in use)`);
+  });
+}
+
+/** Gives `owner`'s range back to the pool. */
+export async function freeRange(pool: IdPool, owner: string): Promise<void> {
+  await withLock(pool.file, () => {
+    const a = readAllocations(pool.file);
+    if (a[owner] === undefined) return;
+    delete a[owner];
+    writeAllocations(pool.file, a);
+  });
+}
