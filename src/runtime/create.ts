@@ -65,20 +65,27 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (spec.process?.terminal && mode === 'detach' && !o.consoleSocket)
     throw new RuntimeError('ERR_UNSUPPORTED', '`process.terminal` is true: a detached container needs --console-socket to hand the terminal to');
   for (const w of o.loaded.warnings) log('warn', `${w.path}: ${w.message}`);
-  const landlock = compileLandlock(spec, landlockHost());
+  const landlock = compileLandlock(spec, landlockHost(o.root));
   if (landlock.issues.length) throw new ConfigError(landlock.issues, `invalid config in \`${bundle}\``);
   for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
   store.reserve(o.id);
+  // the lock is held until the container waits for start, so that a `delete` or `start`
+  // racing with this create sees either nothing or a complete container
+  const release = await store.lock(o.id);
   let cgroup: ContainerCgroup | undefined;
   let pid = 0;
+  const rec: ContainerRecord = {
+    id: o.id, bundle, rootfs: resolve(bundle, spec.root!.path), pid: 0, pidStart: '', created: new Date().toISOString(), owner: userInfo().username,
+    annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec,
+  };
   try {
+    // written before anything is made on the host, and again as each thing is made: a create
+    // killed at any point leaves a record that `delete` can clean up from
+    store.write(rec);
     cgroup = createContainerCgroup(cgroupHostInfo(), { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) });
+    rec.cgroup = cgroup;
+    store.write(rec);
     for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
-    const rootfs = resolve(bundle, spec.root!.path);
-    const rec: ContainerRecord = {
-      id: o.id, bundle, rootfs, pid: 0, pidStart: '', created: new Date().toISOString(), owner: userInfo().username,
-      annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), cgroup, spec,
-    };
     const built = buildPlan(spec, {
       bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroupJoinDirs(cgroup), cgroupMounts: cgroupMountDirs(cgroup),
       ...(cgroup.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
@@ -90,7 +97,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
     const helper = runHelper({
       ops: built.ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
-      onSync: async () => {
+      onSync: async (name) => {
+        // MSG_PID comes before any sync point, but `rec.pid` is set by the continuation of
+        // `await helper.pid` below, which may not have run yet
+        rec.pid ||= await helper.pid;
+        if (name === 'seccompState') {
+          // what the seccomp agent at `linux.seccomp.listenerPath` gets with the listener fd
+          // (OCI runtime spec, "containerProcessState")
+          const meta = spec.linux?.seccomp?.listenerMetadata;
+          return JSON.stringify({ ociVersion: '1.2.0', fds: ['seccompFd'], pid: rec.pid, ...(meta !== undefined ? { metadata: meta } : {}), state: ociState(rec, 'creating') });
+        }
         const state = ociState(rec, 'creating');
         await runHooks('prestart', spec.hooks?.prestart, state);
         await runHooks('createRuntime', spec.hooks?.createRuntime, state);
@@ -105,8 +121,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     store.write(rec);
     await helper.ready;
     if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
+    release();
     return { record: rec, helper };
   } catch (e) {
+    release();
     const cleanup: string[] = [];
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }

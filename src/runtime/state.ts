@@ -1,6 +1,6 @@
 // Container state on disk: one directory per container under the runtime root, state.json
 // written atomically (write + rename), and a lock per container.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciSpec, OciState } from '../spec/oci-types.js';
 import { RuntimeError } from './errors.js';
@@ -58,8 +58,9 @@ export class StateStore {
     const tmp = join(this.dir(rec.id), `.state.json.${process.pid}`);
     const fd = openSync(tmp, 'w', 0o600);
     try {
+      // no fsync: the rename is atomic against a crash of this process, which is what
+      // matters for state under /run (a tmpfs that a power loss empties anyway)
       writeSync(fd, JSON.stringify(rec));
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -95,18 +96,19 @@ export class StateStore {
   async lock(id: string, timeoutMs = 10_000): Promise<() => void> {
     const path = join(this.dir(id), 'lock');
     const deadline = Date.now() + timeoutMs;
+    const release = () => {
+      try {
+        if (Number(readFileSafe(path)) === process.pid) unlinkSync(path);
+      } catch {
+        /* removed with the state directory */
+      }
+    };
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       try {
         const fd = openSync(path, 'wx', 0o600);
         writeSync(fd, String(process.pid));
         closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(path);
-          } catch {
-            /* removed with the state directory */
-          }
-        };
+        return release;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
@@ -114,7 +116,8 @@ export class StateStore {
       }
       const holder = Number(readFileSafe(path));
       if (holder && !processAlive(holder)) {
-        // the holder died: replace its lock by rename so two takers cannot both win
+        // the holder died: replace its lock by rename; of several takers the last rename
+        // wins, and each checks by reading the lock back
         const tmp = `${path}.${process.pid}`;
         writeFileSync(tmp, String(process.pid));
         try {
@@ -122,6 +125,7 @@ export class StateStore {
         } catch {
           rmSync(tmp, { force: true });
         }
+        if (Number(readFileSafe(path)) === process.pid) return release;
         continue;
       }
       if (Date.now() > deadline) throw new RuntimeError('ERR_LOCKED', `container \`${id}\` is locked by process ${holder}`);

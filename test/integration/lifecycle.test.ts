@@ -171,4 +171,21 @@ describe('container lifecycle', { skip }, () => {
     assert.match(r.stderr, /createRuntime hook `\/bin\/false` exited with status 1/);
     assertNoLeftovers(s.state.root, id);
   });
+
+  test('a create killed half-way leaves a record that delete cleans up', async () => {
+    const b = s.bundle((c) => (c.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'] }] }));
+    const id = uniqueId('crash');
+    const { spawn } = await import('node:child_process');
+    const { cliPath } = await import('../lib/bundle.js');
+    const cli = spawn(process.execPath, [cliPath, '--root', s.state.root, 'create', '-b', b.dir, id], { stdio: 'ignore' });
+    // wait until the cgroup exists and the hook runs, then kill the CLI outright
+    await waitFor(async () => existsSync(join(s.state.root, id, 'state.json')) && JSON.parse(readFileSync(join(s.state.root, id, 'state.json'), 'utf8')).cgroup !== undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    cli.kill('SIGKILL');
+    await new Promise((r) => cli.on('exit', r));
+    const st = await s.cli(['state', id]);
+    assert.equal(st.code, 0, 'the half-made container is visible');
+    assert.equal((await s.cli(['delete', '--force', id])).code, 0);
+    assertNoLeftovers(s.state.root, id);
+  });
 });

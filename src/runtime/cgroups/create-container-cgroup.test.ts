@@ -108,13 +108,13 @@ test('hybrid: a deny v1 cannot express is a note, enforced by the program', () =
   destroyContainerCgroup(cg);
 });
 
-test('unified: controllers enabled in our own cgroup and created dirs, v2 files written', () => {
+test('unified: controllers enabled only in dirs moat created (our own cgroup is delegated, not written), v2 files written', () => {
   const host = setup('unified');
   const own = join(fake!.root, 'workplace/abc');
   const cg = createContainerCgroup(host, { id: 'u1', cgroupsPath: 'pod/u1', resources: { memory: { limit: 1000, swap: -1 }, pids: { limit: 7 }, cpu: { shares: 1024, quota: 20000, period: 100000 } } });
   assert.deepEqual(Object.keys(cg.dirs), ['unified']);
   assert.equal(cg.dirs.unified, join(own, 'pod/u1'));
-  assert.equal(readFake(own, 'cgroup.subtree_control'), '+pids', 'the fake keeps the last write');
+  assert.equal(readFake(own, 'cgroup.subtree_control'), 'cpuset cpu io memory pids', 'our own cgroup is never written');
   assert.equal(readFake(join(own, 'pod'), 'cgroup.subtree_control'), '+pids');
   assert.equal(readFake(cg.dirs.unified!, 'memory.max'), '1000');
   assert.equal(readFake(cg.dirs.unified!, 'pids.max'), '7');

@@ -45,8 +45,9 @@ export function createContainerCgroup(host: CgroupHost, opts: CreateCgroupOption
     const unified = cg.dirs.unified;
     let final = first;
     if (unified && first.v2Controllers.size > 0) {
-      const own = posix.join(host.unified!, host.self[''] ?? '/');
-      const en = enableV2Controllers(placement.bases.unified!, unified, first.v2Controllers, (d) => d === own || cg.created.includes(d), opts.bestEffort);
+      // only in dirs moat created: the cgroup we run in (on a hybrid host, maybe the cgroup2 root)
+      // belongs to whoever placed us there
+      const en = enableV2Controllers(placement.bases.unified!, unified, first.v2Controllers, (d) => cg.created.includes(d), opts.bestEffort);
       issues.push(...en.issues);
       notes.push(...en.notes);
       if (en.issues.length === 0) final = resolveCgroupWrites(cg, opts.resources ?? {}, { ...resolveOpts, v2FilesExist: true });

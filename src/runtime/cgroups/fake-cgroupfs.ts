@@ -59,7 +59,9 @@ export function makeFakeCgroupfs(mode: 'v1' | 'hybrid' | 'unified', own = '/work
     self.push(`0::${mode === 'unified' ? own : '/'}`);
     mounts2[dir] = 'unified';
     fill(dir, V2_FILES);
-    if (mode === 'unified') fill(join(dir, own), V2_FILES);
+    // as a delegating manager (systemd's Delegate=) leaves it: the usual controllers are
+    // already enabled for our children; hugetlb is not, to show what undelegated looks like
+    if (mode === 'unified') fill(join(dir, own), { ...V2_FILES, 'cgroup.subtree_control': 'cpuset cpu io memory pids\n' });
   }
   const hierarchyOf = (dir: string) => Object.entries(mounts2).find(([m]) => dir === m || dir.startsWith(`${m}/`))?.[1];
   const saved = { ...cgroupfsHooks };
