@@ -66,24 +66,32 @@ void op_no_new_privs(const struct op *o) {
 }
 
 /* Loads the filter compiled by TypeScript, as it is.  With a listener the notify fd goes to
- * the seccomp socket together with the container process state. */
+ * the seccomp socket together with the container process state (OCI "containerProcessState",
+ * fetched by the `seccompState` sync point before wait_start, while TypeScript still listens).
+ *
+ * Why the order after seccomp() is safe: the listener fd exists only once the filter is
+ * loaded, so it is sent after.  Until the agent holds it, a notified syscall of ours would
+ * wait forever; so between the load and the sendmsg() the helper makes no other syscall (the
+ * filter lives in a static buffer: no free(), no brk/munmap), and the compiler refuses a
+ * NOTIFY rule on `sendmsg` (SECCOMP_NOTIFY).  Everything after the send (close, the
+ * remaining ops, execve) may be notified: the agent holds the fd by then and must answer
+ * them (SECCOMP_USER_NOTIF_FLAG_CONTINUE for calls it does not care about), as with runc. */
 void op_seccomp(const struct op *o) {
+  static struct sock_filter f[BPF_MAXINSNS];
   if (o->nbytes == 0 || o->nbytes % 8 || o->nbytes / 8 > BPF_MAXINSNS) die(EINVAL, "seccomp filter of %zu bytes", o->nbytes);
-  struct sock_filter *f = malloc(o->nbytes);
-  if (!f) die(ENOMEM, "seccomp filter");
   memcpy(f, o->bytes, o->nbytes);
   struct sock_fprog prog = { .len = (unsigned short)(o->nbytes / 8), .filter = f };
+  int listener = (o->num[PA_FLAGS] & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
+  const char *st = H.seccomp_state ? H.seccomp_state : has(o, PA_DATA) ? o->str[PA_DATA] : "{}";
+  size_t stlen = H.seccomp_state ? H.seccomp_state_len : strlen(st);
+  if (listener && H.seccomp_sock < 0) die(EINVAL, "seccomp listener: no socket (linux.seccomp.listenerPath)");
   long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)o->num[PA_FLAGS], &prog);
   if (r < 0) die(errno, "load seccomp filter");
-  free(f);
-  if (o->num[PA_FLAGS] & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-    const char *st = has(o, PA_DATA) ? o->str[PA_DATA] : "{}";
-    if (H.seccomp_sock < 0 || send_fd(H.seccomp_sock, (int)r, st, strlen(st)) < 0)
-      die(H.seccomp_sock < 0 ? EINVAL : errno, "send seccomp listener");
-    close((int)r);
-    close(H.seccomp_sock);
-    H.seccomp_sock = -1;
-  }
+  if (!listener) return;
+  if (send_fd(H.seccomp_sock, (int)r, st, stlen) < 0) die(errno, "send seccomp listener");
+  close((int)r);
+  close(H.seccomp_sock);
+  H.seccomp_sock = -1;
 }
 
 static const char *find_in_path(const char *name, char **env, char *buf, size_t len) {

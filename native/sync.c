@@ -90,7 +90,10 @@ void sync_point(const char *name) {
   if (recv_msg(&type, &payload, &len)) die(EPIPE, "sync `%s`: no answer from runtime", name);
   if (type == MSG_ABORT) _exit(1);
   if (type != MSG_CONTINUE) die(EPROTO, "sync `%s`: unexpected message %u", name, type);
-  if (len) { free(H.state); H.state = payload; H.state_len = len; } else free(payload);
+  /* the seccomp agent's state is kept apart: hooks read the plain state document */
+  if (len && !strcmp(name, "seccompState")) { free(H.seccomp_state); H.seccomp_state = payload; H.seccomp_state_len = len; }
+  else if (len) { free(H.state); H.state = payload; H.state_len = len; }
+  else free(payload);
 }
 
 /* Passes fd over a unix socket with SCM_RIGHTS, with `name` as the message body. */

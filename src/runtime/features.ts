@@ -1,5 +1,5 @@
 // The OCI features document (runtime-spec features.md), truthful about this build and host.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { seccompFeaturesFor, type SeccompHost } from '../policy/seccomp/index.js';
 import { MOUNT_OPTION_NAMES } from '../policy/mounts/option-names.js';
@@ -48,9 +48,11 @@ export function runtimeFeatures(): Record<string, unknown> {
     },
     annotations: {
       'run.moat.version': '0.1.0',
-      'run.moat.landlock.available': String(landlock),
+      'run.moat.landlock.available': String(landlock.abi > 0),
+      'run.moat.landlock.abi': String(landlock.abi),
+      ...(landlock.reason ? { 'run.moat.landlock.reason': landlock.reason } : {}),
       'run.moat.seccomp.enforcedArchs': enforcedArchs.join(','),
-      'run.moat.mac.layers': 'none (Landlock, SELinux, AppArmor and Smack backends are not in this build yet)',
+      'run.moat.mac.layers': `${landlock.abi > 0 ? `landlock (ABI ${landlock.abi})` : 'none'} (SELinux, AppArmor and Smack backends are not in this build yet)`,
     },
   };
 }

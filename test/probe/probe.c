@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -1645,6 +1646,136 @@ static int cmd_recvtty(int argc, char **argv)
 	return 0;
 }
 
+/* sigsys NR [ARGS...]: makes syscall NR with a SIGSYS handler installed and reports
+ * whether the call trapped (SCMP_ACT_TRAP) and what the siginfo said: si_code 1 is
+ * SYS_SECCOMP, "data" (si_errno) carries SECCOMP_RET_DATA. */
+static volatile sig_atomic_t sys_trapped;
+static volatile int sys_code, sys_nr, sys_data;
+static volatile unsigned sys_arch;
+
+static void on_sigsys(int sig UNUSED, siginfo_t *si, void *uc UNUSED)
+{
+	sys_trapped = 1;
+	sys_code = si->si_code;
+	sys_nr = si->si_syscall;
+	sys_data = si->si_errno;
+	sys_arch = si->si_arch;
+}
+
+CMD(cmd_sigsys)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+	long a[6] = { 0 }, nr = (long)parse_ll(argv[0]);
+	for (int i = 1; i < argc && i < 7; i++)
+		a[i - 1] = parse_sysarg(argv[i]);
+	sigaction(SIGSYS, &sa, NULL);
+	errno = 0;
+	long ret = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	int err = ret == -1 ? errno : 0;
+	j_open('{');
+	kv_int("nr", nr);
+	kv_bool("trapped", sys_trapped);
+	kv_int("code", sys_code);
+	kv_int("syscall", sys_nr);
+	kv_int("data", sys_data);
+	kv_uint("arch", sys_arch);
+	kv_int("ret", sys_trapped ? 0 : ret);
+	kv_result(sys_trapped ? 0 : err);
+	j_close('}');
+	return 0;
+}
+
+/* seccomp-agent SOCK NR VALUE: host side of linux.seccomp.listenerPath.  Listens on SOCK,
+ * takes the listener fd over SCM_RIGHTS with the containerProcessState JSON, then answers
+ * notifications: syscall NR gets VALUE (a negative VALUE is the error -VALUE), any other
+ * is let through (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  Exits after answering NR once and
+ * prints {"state": "<the JSON as received>", "fds": n, "nr", "pid", "arch", "answered"}. */
+CMD(cmd_seccomp_agent)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char data[1 << 16];
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof data - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *c;
+	long want = (long)parse_ll(argv[1]);
+	long long value = parse_ll(argv[2]);
+	int l, s, fd, nfds;
+	ssize_t n;
+	if (strlen(argv[0]) >= sizeof sa.sun_path)
+		die("socket path too long: %s", argv[0]);
+	strcpy(sa.sun_path, argv[0]);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0)
+		die_errno("listen on", argv[0]);
+	s = accept(l, NULL, NULL);
+	if (s < 0 || (n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC)) <= 0)
+		die_errno("receive listener on", argv[0]);
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("no fd received on %s", argv[0]);
+	nfds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	/* one sendmsg, one recvmsg: the document travels with the fd (not until EOF: in the
+	 * foreground the runtime's waiting parent still holds its copy of the socket) */
+	data[n] = 0;
+	close(s);
+	close(l);
+	for (;;) {
+		struct seccomp_notif req;
+		struct seccomp_notif_resp resp;
+		memset(&req, 0, sizeof req);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;
+			die_errno("receive notification on", "listener");
+		}
+		memset(&resp, 0, sizeof resp);
+		resp.id = req.id;
+		if (req.data.nr == want) {
+			if (value < 0)
+				resp.error = (int)value;
+			else
+				resp.val = value;
+		} else {
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		}
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			die_errno("answer notification on", "listener");
+		if (req.data.nr != want)
+			continue;
+		j_open('{');
+		kv_str("state", data);
+		kv_int("fds", nfds);
+		kv_int("nr", req.data.nr);
+		kv_int("pid", req.pid);
+		kv_uint("arch", req.data.arch);
+		kv_int("answered", value);
+		j_close('}');
+		return 0;
+	}
+}
+
+/* counts up every MS milliseconds (default 10), forever, writing the count to PATH: a
+ * process whose progress the host can watch (it stops while frozen) */
+CMD(cmd_count)
+{
+	long ms = argc > 1 ? (long)parse_ll(argv[1]) : 10;
+	int fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	unsigned long long n = 0;
+	struct timespec step = { ms / 1000, (ms % 1000) * 1000000L };
+	if (fd < 0)
+		die_errno("open", argv[0]);
+	for (;;) {
+		char buf[32];
+		int len = snprintf(buf, sizeof buf, "%llu\n", ++n);
+		if (pwrite(fd, buf, (size_t)len, 0) != len)
+			die_errno("write", argv[0]);
+		nanosleep(&step, NULL);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* dispatch                                                            */
 
@@ -1696,6 +1827,9 @@ static const struct command {
 	{ "ifaces", cmd_ifaces, 0, 0, "" },
 	{ "caps-try", cmd_caps_try, 0, 0, "" },
 	{ "recvtty", cmd_recvtty, 1, 2, "SOCK [INPUT]" },
+	{ "sigsys", cmd_sigsys, 1, 7, "NR [ARGS...]" },
+	{ "seccomp-agent", cmd_seccomp_agent, 3, 3, "SOCK NR VALUE" },
+	{ "count", cmd_count, 1, 2, "PATH [MS]" },
 };
 
 static const struct command *find_command(const char *name)

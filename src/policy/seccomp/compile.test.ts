@@ -6,7 +6,7 @@ import { prng } from '../../../test/seccomp/random-profile.js';
 import { referenceVerdict } from '../../../test/seccomp/reference-evaluator.js';
 import { ABIS } from './arches.js';
 import { BPF_MAXINSNS } from './constants.js';
-import { compileSeccomp, emulateSeccomp, seccompFeatures, splitSeccompIssues } from './index.js';
+import { compileSeccomp, emulateSeccomp, seccompFeatures, seccompFeaturesFor, splitSeccompIssues } from './index.js';
 
 const X86_64 = ABIS.x86_64.auditArch;
 const ALLOW = 0x7fff0000;
@@ -84,6 +84,8 @@ test('flags: OCI names to bits, NEW_LISTENER with NOTIFY, listener checks', () =
   assert.deepEqual(codes({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknod'], action: 'SCMP_ACT_NOTIFY' }] }), ['SECCOMP_NOTIFY linux.seccomp.listenerPath']);
   assert.deepEqual(codes({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/x' }), ['SECCOMP_NOTIFY linux.seccomp.defaultAction']);
   assert.deepEqual(codes({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }), ['SECCOMP_NOTIFY linux.seccomp.flags']);
+  // the helper hands the listener fd over with sendmsg(), after the load: it cannot be notified
+  assert.deepEqual(codes({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/x', syscalls: [{ names: ['getpid', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] }), ['SECCOMP_NOTIFY linux.seccomp.syscalls[0].names[1]']);
 });
 
 test('arch dispatch: unlisted ABIs are killed, x32 never reaches a 64-bit rule', () => {
@@ -158,4 +160,19 @@ test('seccompFeatures lists what compileSeccomp accepts', () => {
     assert.deepEqual(compile(p).issues, [], action);
   }
   for (const flag of f.flags) assert.deepEqual(compile({ defaultAction: 'SCMP_ACT_ALLOW', flags: [flag], listenerPath: '/l', syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }).issues, [], flag);
+});
+
+test('seccompFeaturesFor intersects with the kernel: actions_avail, flags by release, host ABIs', () => {
+  const old = seccompFeaturesFor({ actionsAvail: ['kill_thread', 'trap', 'errno', 'trace', 'allow'], kernelVersion: [4, 14], hostArch: 'x86_64' });
+  assert.equal(old.enabled, true);
+  assert.deepEqual(old.actions, ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP']);
+  assert.deepEqual(old.supportedFlags, ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_TSYNC']);
+  assert.deepEqual(old.enforcedArchs, ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
+  const now = seccompFeaturesFor({ actionsAvail: 'kill_process kill_thread trap errno user_notif trace log allow'.split(' '), kernelVersion: [6, 1], hostArch: 'aarch64' });
+  assert.deepEqual(now.actions, seccompFeatures().actions);
+  assert.deepEqual(now.supportedFlags, now.knownFlags);
+  assert.deepEqual(now.enforcedArchs, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+  const none = seccompFeaturesFor({ kernelVersion: [6, 1], hostArch: 'x86_64' });
+  assert.equal(none.enabled, false);
+  assert.deepEqual([none.actions, none.supportedFlags], [[], []]);
 });

@@ -3,7 +3,7 @@
 export { compileSeccomp, type CompiledSeccomp, type CompileSeccompOptions } from './compile.js';
 export { defaultSeccompProfile } from './default-profile.js';
 export { parseDockerSeccompProfile, type DockerProfileOptions } from './docker-profile.js';
-export { seccompFeatures } from './features.js';
+export { seccompFeatures, seccompFeaturesFor, type SeccompHost } from './features.js';
 export { emulateSeccomp, type SeccompCall } from './emulator.js';
 export { seccompStats, type SeccompMixEntry } from './stats.js';
 export { splitSeccompIssues, SECCOMP_WARNING_CODES } from './issue-codes.js';

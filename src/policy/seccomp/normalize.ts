@@ -104,11 +104,22 @@ export function normalizeSeccomp(profile: OciSeccomp, host: HostArch, base: stri
   return { normalized: { abis, defaultAction, rules, flags, usesNotify }, issues };
 }
 
+/** Syscalls the helper makes between loading a NOTIFY filter and handing its fd over. */
+export const NOTIFY_RUNTIME_SYSCALLS: readonly string[] = ['sendmsg'];
+
 // SCMP_ACT_NOTIFY needs somewhere to send the listener fd, and as the default action it
 // would stop the helper's own syscalls between seccomp() and execve() (runc refuses it too).
 function checkNotify(profile: OciSeccomp, defaultAction: number | undefined, usesNotify: boolean, base: string, issues: IssueList): void {
   if (defaultAction === SECCOMP_RET_USER_NOTIF) issues.add(SECCOMP_NOTIFY, jsonPath(base, 'defaultAction'), '`SCMP_ACT_NOTIFY` cannot be the default action');
   if (usesNotify && !profile.listenerPath) issues.add(SECCOMP_NOTIFY, jsonPath(base, 'listenerPath'), '`SCMP_ACT_NOTIFY` needs listenerPath');
+  // The helper sends the listener fd with sendmsg() after the filter is loaded (the fd
+  // exists only then): notifying sendmsg would block it before any agent holds the fd.
+  if (Array.isArray(profile.syscalls)) profile.syscalls.forEach((r: unknown, i) => {
+    if (!isObject(r) || r.action !== 'SCMP_ACT_NOTIFY' || !Array.isArray(r.names)) return;
+    r.names.forEach((n: unknown, j) => {
+      if (typeof n === 'string' && NOTIFY_RUNTIME_SYSCALLS.includes(n)) issues.add(SECCOMP_NOTIFY, jsonPath(jsonPath(jsonPath(jsonPath(base, 'syscalls'), i), 'names'), j), `\`${n}\` cannot be notified: the runtime sends the listener fd with it, after the filter is loaded`);
+    });
+  });
   for (const k of ['listenerPath', 'listenerMetadata'] as const) {
     if (profile[k] !== undefined && typeof profile[k] !== 'string') issues.add(SECCOMP_INVALID, jsonPath(base, k), `${k} must be a string`);
   }
