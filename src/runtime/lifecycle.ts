@@ -1,7 +1,7 @@
 // The lifecycle verbs after create: start, kill, delete, state, list, ps, pause/resume.
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
 import type { OciState } from '../spec/oci-types.js';
-import { destroyContainerCgroup, killContainerCgroup, pauseContainerCgroup, resumeContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
+import { destroyContainerCgroup, isContainerCgroupFrozen, killContainerCgroup, pauseContainerCgroup, resumeContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { ociState } from './create.js';
 import { RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -15,16 +15,11 @@ export interface ContainerInfo extends OciState {
   owner: string;
 }
 
+// the same freezer `pause` uses: v1 `freezer` when mounted, else cgroup2 `cgroup.freeze` (a
+// hybrid host without the v1 freezer pauses through the cgroup2 dir)
 function isPaused(rec: ContainerRecord): boolean {
   const cg = rec.cgroup as ContainerCgroup | undefined;
-  if (!cg) return false;
-  try {
-    if (cg.dirs.freezer) return readFileSync(`${cg.dirs.freezer}/freezer.state`, 'utf8').trim() === 'FROZEN';
-    if (cg.dirs.unified && cg.mode === 'unified') return /frozen 1/.test(readFileSync(`${cg.dirs.unified}/cgroup.events`, 'utf8'));
-  } catch {
-    /* the cgroup is gone: not paused */
-  }
-  return false;
+  return cg ? isContainerCgroupFrozen(cg) : false;
 }
 
 /** Status of a container right now. */

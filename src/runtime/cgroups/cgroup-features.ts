@@ -12,11 +12,14 @@ export interface CgroupFeatures {
   controllers: { v1: string[]; v2: string[] };
   /** `v1`: devices.allow/deny lists; `ebpf`: a BPF_PROG_TYPE_CGROUP_DEVICE program; `v1+ebpf` on hybrid hosts */
   devices: 'v1' | 'ebpf' | 'v1+ebpf' | 'none';
+  /** what `pause` freezes with: the v1 `freezer` controller, cgroup2 `cgroup.freeze`, or nothing */
+  freezer: 'v1' | 'v2' | 'none';
 }
 
 /** Describes the host's cgroup support for `moat-oci features`. */
 export function cgroupFeatures(host: CgroupHost): CgroupFeatures {
-  const v1 = Object.keys(host.v1).sort();
+  // named hierarchies (`name=systemd`) hold no controller
+  const v1 = Object.keys(host.v1).filter((c) => !c.startsWith('name=')).sort();
   const v2 = [...host.unifiedControllers].sort();
   const ebpf = host.mode !== 'v1' && host.unified !== undefined;
   const v1Devices = v1.includes('devices');
@@ -29,5 +32,6 @@ export function cgroupFeatures(host: CgroupHost): CgroupFeatures {
     mode: host.mode,
     controllers: { v1, v2 },
     devices: v1Devices && ebpf ? 'v1+ebpf' : ebpf ? 'ebpf' : v1Devices ? 'v1' : 'none',
+    freezer: host.mode !== 'unified' && v1.includes('freezer') ? 'v1' : host.unified !== undefined ? 'v2' : 'none',
   };
 }

@@ -79,6 +79,14 @@ test('v2 stats, update and pause', () => {
   assert.equal(readFake(c.dirs.unified!, 'cgroup.freeze'), '1');
 });
 
+test('hugetlb stats per page size, from the v2 files when that is where hugetlb lives', () => {
+  const c = create('unified');
+  assert.deepEqual(readCgroupStats(c).hugetlb, {});
+  writeFileSync(join(c.dirs.unified!, 'hugetlb.2MB.current'), '4194304\n');
+  writeFileSync(join(c.dirs.unified!, 'hugetlb.2MB.events'), 'max 2\n');
+  assert.deepEqual(readCgroupStats(c).hugetlb, { '2MB': { usage: 4194304, max: 0, failcnt: 2 } });
+});
+
 test('io.stat parsing', () => {
   assert.deepEqual(parseIoStatV2('8:16 rbytes=5 wios=7 cost.usage=3\n').bytes, [{ major: 8, minor: 16, op: 'Read', value: 5 }]);
 });

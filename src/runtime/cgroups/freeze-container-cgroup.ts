@@ -34,6 +34,12 @@ function isFrozen(f: { kind: 'v1' | 'v2'; dir: string }): boolean {
   return /^frozen 1$/m.test(readCgroupFile(f.dir, 'cgroup.events') ?? '');
 }
 
+/** True if the container's freezer (whichever `freezerOf` picks) reports it frozen; false when there is none or it is gone. */
+export function isContainerCgroupFrozen(cg: ContainerCgroup): boolean {
+  const f = freezerOf(cg);
+  return f !== undefined && isFrozen(f);
+}
+
 /** Pauses every process of the container. */
 export function pauseContainerCgroup(cg: ContainerCgroup): void {
   setCgroupFrozen(cg, true);

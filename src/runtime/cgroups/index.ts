@@ -5,7 +5,7 @@ export { probeCgroupHost } from './probe-cgroup-host.js';
 export { createContainerCgroup, type CreateCgroupOptions } from './create-container-cgroup.js';
 export { cgroupJoinDirs } from './cgroup-join-dirs.js';
 export { destroyContainerCgroup, killContainerCgroup } from './destroy-container-cgroup.js';
-export { pauseContainerCgroup, resumeContainerCgroup } from './freeze-container-cgroup.js';
+export { isContainerCgroupFrozen, pauseContainerCgroup, resumeContainerCgroup } from './freeze-container-cgroup.js';
 export { updateContainerCgroup } from './update-container-cgroup.js';
 export { readCgroupStats, readOomCount, type CgroupStats } from './read-cgroup-stats.js';
 export { cgroupFeatures, type CgroupFeatures } from './cgroup-features.js';

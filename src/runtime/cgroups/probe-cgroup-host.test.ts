@@ -61,6 +61,8 @@ test('fake hosts probe as their mode, features describe them', () => {
       assert.equal(f.devices, { v1: 'v1', hybrid: 'v1+ebpf', unified: 'ebpf' }[mode]);
       assert.equal(f.v1, mode !== 'unified');
       assert.equal(f.v2, mode !== 'v1');
+      assert.ok(f.controllers.v1.every((c) => !c.startsWith('name=')), 'named hierarchies are not controllers');
+      assert.equal(f.freezer, mode === 'unified' ? 'v2' : 'v1');
       if (mode === 'unified') assert.deepEqual(h.unifiedControllers, ['cpu', 'io', 'memory', 'pids']);
     } finally {
       fake.cleanup();

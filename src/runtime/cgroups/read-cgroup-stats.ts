@@ -1,4 +1,5 @@
 // Reads a container's resource usage in runc's stats shape (the `events --stats` verb).
+import { readdirSync } from 'node:fs';
 import type { ContainerCgroup } from './cgroup-types.js';
 import { readCgroupFile } from './cgroup-fs.js';
 import { parseBlkioV1, parseCgroupValue, parseFlatKeyed, parseIoStatV2, type BlkioEntry } from './parse-cgroup-files.js';
@@ -6,12 +7,17 @@ import { parseBlkioV1, parseCgroupValue, parseFlatKeyed, parseIoStatV2, type Blk
 /** Usage, limit, high-water mark and failure count of one memory counter. */
 export interface MemoryEntry { usage: number; limit: number; max: number; failcnt: number }
 
+/** Usage, high-water mark and failure count of one huge page size (runc's `Hugetlb`). */
+export interface HugetlbEntry { usage: number; max: number; failcnt: number }
+
 /** runc-shaped stats; fields the host cannot report are left out or zero. */
 export interface CgroupStats {
   cpu: { usage: { total: number; percpu: number[]; kernel: number; user: number }; throttling: { periods: number; throttledPeriods: number; throttledTime: number } };
   memory: { cache: number; usage: MemoryEntry; swap: MemoryEntry; oomKill: number; raw: Record<string, number> };
   pids: { current: number; limit: number };
   blkio: { ioServiceBytesRecursive: BlkioEntry[]; ioServicedRecursive: BlkioEntry[] };
+  /** page size (`2MB`) -> usage; empty when no hugetlb controller serves the container */
+  hugetlb: Record<string, HugetlbEntry>;
 }
 
 const num = (dir: string | undefined, file: string) => (dir ? parseCgroupValue(readCgroupFile(dir, file)) ?? 0 : 0);
@@ -23,15 +29,39 @@ export function readOomCount(cg: ContainerCgroup): number {
   return flat(cg.dirs.memory, 'memory.oom_control').oom_kill ?? 0;
 }
 
-/** Reads cpu, memory, pids and block io statistics. */
+/** Reads cpu, memory, pids, block io and hugetlb statistics. */
 export function readCgroupStats(cg: ContainerCgroup): CgroupStats {
-  return cg.mode === 'unified' ? readV2(cg) : readV1(cg);
+  return { ...(cg.mode === 'unified' ? readV2(cg) : readV1(cg)), hugetlb: readHugetlb(cg) };
+}
+
+// v1 `hugetlb.2MB.usage_in_bytes`; v2 `hugetlb.2MB.current` (on a hybrid host hugetlb may live
+// only in the cgroup2 dir, and only once enabled there, which is when its files exist)
+function readHugetlb(cg: ContainerCgroup): Record<string, HugetlbEntry> {
+  const out: Record<string, HugetlbEntry> = {};
+  const v1 = cg.mode !== 'unified' ? cg.dirs.hugetlb : undefined;
+  const dir = v1 ?? cg.dirs.unified;
+  if (!dir) return out;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const m = (v1 ? /^hugetlb\.(\w+)\.usage_in_bytes$/ : /^hugetlb\.(\w+)\.current$/).exec(n);
+    if (!m) continue;
+    const size = m[1]!;
+    out[size] = v1
+      ? { usage: num(dir, n), max: num(dir, `hugetlb.${size}.max_usage_in_bytes`), failcnt: num(dir, `hugetlb.${size}.failcnt`) }
+      : { usage: num(dir, n), max: 0, failcnt: flat(dir, `hugetlb.${size}.events`).max ?? 0 };
+  }
+  return out;
 }
 
 // USER_HZ is 100 on every Linux architecture moat supports: cpuacct.stat counts 10ms ticks
 const TICK_NS = 10_000_000;
 
-function readV1(cg: ContainerCgroup): CgroupStats {
+function readV1(cg: ContainerCgroup): Omit<CgroupStats, 'hugetlb'> {
   const { cpuacct, cpu, memory, pids, blkio } = cg.dirs;
   const acct = flat(cpuacct, 'cpuacct.stat');
   const cpuStat = flat(cpu, 'cpu.stat');
@@ -48,7 +78,7 @@ function readV1(cg: ContainerCgroup): CgroupStats {
   };
 }
 
-function readV2(cg: ContainerCgroup): CgroupStats {
+function readV2(cg: ContainerCgroup): Omit<CgroupStats, 'hugetlb'> {
   const dir = cg.dirs.unified;
   const cpuStat = flat(dir, 'cpu.stat');
   const raw = flat(dir, 'memory.stat');
