@@ -25,6 +25,8 @@ export interface DefaultSpecOptions {
 export function defaultOciSpec(o: DefaultSpecOptions = {}): OciSpec {
   const spec: OciSpec = {
     ociVersion: '1.0.2',
+    // Landlock on (issue 6): refuse to start on a kernel without it
+    annotations: { 'run.moat.landlock': 'on' },
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

@@ -3,10 +3,13 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildExecPlan } from '../plan/build-plan.js';
+import { compileLandlock } from '../policy/landlock/index.js';
+import { ConfigError } from '../spec/issues.js';
 import type { OciProcess } from '../spec/oci-types.js';
 import { cgroupJoinDirs, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { describeFailure, runHelper } from './helper-proc.js';
+import { landlockHost } from './landlock.js';
 import { checkSpec } from './load-spec.js';
 import { log } from './log.js';
 import { statusOf } from './lifecycle.js';
@@ -34,11 +37,17 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   // the process is checked and the seccomp filter compiled by the same code as at create
   const loaded = checkSpec({ ...rec.spec, process: o.process }, rec.bundle);
   for (const w of loaded.warnings) log('warn', `${w.path}: ${w.message}`);
+  // the exec'd process starts outside the container's Landlock domain: it gets an equal
+  // one of its own (a sibling; see RulesetUse.exec for what that means for scoping)
+  const landlock = compileLandlock(loaded.spec, landlockHost(o.root), { exec: true });
+  if (landlock.issues.length) throw new ConfigError(landlock.issues, `exec in \`${o.id}\``);
+  for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
   const cg = rec.cgroup as ContainerCgroup | undefined;
   const built = buildExecPlan(loaded.spec, {
     pid: rec.pid, namespaces: rec.namespaces as never, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], detach: !!o.detach,
     ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}), preserveFds: o.preserveFds ?? 0,
     ...(loaded.seccomp ? { seccomp: loaded.seccomp } : {}),
+    ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
   });
   for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
   const helper = runHelper({ ops: built.ops, preserveFds: o.preserveFds ?? 0 });
