@@ -1,0 +1,34 @@
+// moat inspect: the effective configuration and every security layer.
+import { inspectSandbox, type SandboxReport } from '../../../manager/index.js';
+import type { CommandContext } from '../commands.js';
+import { out } from '../output.js';
+import { oneName } from '../sandbox-flags.js';
+
+function text(r: SandboxReport): string {
+  const lines = [
+    `name:       ${r.name}`,
+    `status:     ${r.status}${r.pid ? ` (pid ${r.pid})` : ''}`,
+    `template:   ${r.template}`,
+    `command:    ${r.command.join(' ')}`,
+    `hostname:   ${r.hostname}`,
+    `created:    ${r.created}`,
+    `rootfs:     ${r.rootfs}`,
+    `log:        ${r.consoleLog}`,
+    `filesystem: root ${r.filesystem.root}; host, read-only: ${r.filesystem.readOnlyHost.join(' ')}; private, writable: ${r.filesystem.writable.join(' ') || 'none (--read-only)'}; tmpfs: ${r.filesystem.tmpfs.join(' ')}`,
+    ...r.filesystem.volumes.map((v) => `volume:     ${v.host} -> ${v.container} (${v.readonly ? 'ro' : 'rw'})`),
+    `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids}`,
+    `network:    ${r.network.mode}${r.network.unsafe ? ' (UNSAFE)' : ''}: ${r.network.detail}`,
+    'security:',
+    ...r.security.flatMap((l) => [
+      `  ${l.active ? '[active]' : '[off]   '} ${l.layer}: ${l.detail}`,
+      ...(l.observed ? [`             observed: ${l.observed}`] : []),
+    ]),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export async function inspect(ctx: CommandContext): Promise<number> {
+  const r = inspectSandbox(ctx.store, oneName(ctx, 'inspect NAME [--json]'));
+  out(ctx.flags.json ? JSON.stringify(r, null, 2) + '\n' : text(r));
+  return 0;
+}

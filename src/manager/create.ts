@@ -1,0 +1,19 @@
+// `moat create`: a named sandbox from a template, ready for `start`.
+import { defineSandbox, type SandboxDefinition, type SandboxOptions } from './definition.js';
+import { withSandboxContext } from './errors.js';
+import { hostLimits } from './host-limits.js';
+import { withSandboxLock } from './lifecycle.js';
+import type { SandboxStore } from './store.js';
+
+/** Validates everything first (nothing is made when anything is wrong), then makes it. */
+export async function createSandbox(store: SandboxStore, name: string, o: SandboxOptions): Promise<SandboxDefinition> {
+  const def = defineSandbox(name, o, hostLimits());
+  await withSandboxLock(store, name, async () => {
+    try {
+      store.create(def);
+    } catch (e) {
+      throw withSandboxContext(e, `create \`${name}\``);
+    }
+  });
+  return def;
+}

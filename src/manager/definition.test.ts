@@ -1,0 +1,70 @@
+// Sandbox definitions and the specs built from them (pure: no sandbox is made).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../spec/issues.js';
+import { defineSandbox, parseSize, DEFAULT_PIDS } from './definition.js';
+import { sandboxNameIssue } from './names.js';
+import { buildSandboxSpec } from './spec.js';
+
+const host = { cpus: 4, memoryBytes: 8 * 1024 ** 3 };
+
+test('parseSize', () => {
+  assert.equal(parseSize('256M'), 256 * 1024 ** 2);
+  assert.equal(parseSize('1.5g'), 1.5 * 1024 ** 3);
+  assert.equal(parseSize('4096'), 4096);
+  assert.equal(parseSize('12kb'), 12 * 1024);
+  assert.equal(parseSize('lots'), undefined);
+  assert.equal(parseSize('-1M'), undefined);
+});
+
+test('sandbox names', () => {
+  for (const ok of ['web', 'web-1', 'a.b_c', 'X9']) assert.equal(sandboxNameIssue(ok), undefined, ok);
+  for (const bad of ['', '-x', '.x', 'a/b', 'a..b', 'x'.repeat(64), 'sp ace']) assert.ok(sandboxNameIssue(bad), bad);
+});
+
+test('defaults: host template, pids 1024, network none, no user namespace yet', () => {
+  const d = defineSandbox('web', {}, host);
+  assert.equal(d.template, 'host');
+  assert.equal(d.limits.pids, DEFAULT_PIDS);
+  assert.equal(d.network.mode, 'none');
+  assert.equal(d.userns.mode, 'host');
+  assert.equal(d.hostname, 'web');
+});
+
+test('every issue is collected, with the flag it came from', () => {
+  try {
+    defineSandbox('bad/name', { template: 'nosuch', memory: '1k', cpus: '9', pids: '0', volumes: ['x'], env: ['=1'], network: 'bridge' }, host);
+    assert.fail('expected ConfigError');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.issues.map((i) => i.path), ['NAME', '--template', '--memory', '--cpus', '--pids', '--volume[0]', '--env[0]', '--network']);
+  }
+});
+
+test('the spec: read-only root, host /usr bound read-only, private writable dirs, limits', () => {
+  const d = defineSandbox('web', { memory: '256M', cpus: '0.5', pids: '64', volumes: ['/tmp:/data:ro'], env: ['A=1'], command: ['sleep', '1'] }, host);
+  const spec = buildSandboxSpec(d, '/data/sandboxes/web/rootfs');
+  assert.deepEqual(spec.root, { path: '/data/sandboxes/web/rootfs', readonly: true });
+  const usr = spec.mounts!.find((m) => m.destination === '/usr')!;
+  assert.equal(usr.source, '/usr');
+  for (const o of ['rbind', 'ro', 'rro', 'nosuid', 'nodev']) assert.ok(usr.options!.includes(o), o);
+  const etc = spec.mounts!.find((m) => m.destination === '/etc')!;
+  assert.equal(etc.source, '/data/sandboxes/web/rootfs/etc');
+  assert.ok(etc.options!.includes('rw'));
+  assert.ok(spec.mounts!.find((m) => m.destination === '/data')!.options!.includes('ro'));
+  assert.deepEqual(spec.linux!.resources!.pids, { limit: 64 });
+  assert.equal(spec.linux!.resources!.memory!.limit, 256 * 1024 ** 2);
+  assert.deepEqual(spec.linux!.resources!.cpu, { quota: 50_000, period: 100_000 });
+  assert.ok(spec.linux!.namespaces!.some((n) => n.type === 'network'));
+  assert.equal(spec.process!.noNewPrivileges, true);
+  assert.ok(spec.linux!.seccomp);
+  assert.deepEqual(spec.process!.args, ['sleep', '1']);
+  assert.ok(spec.process!.env!.includes('A=1'));
+  assert.equal(spec.linux!.cgroupsPath, 'moat.sandbox-web');
+});
+
+test('--network host drops the network namespace; --read-only makes the private dirs read-only', () => {
+  const spec = buildSandboxSpec(defineSandbox('h', { network: 'host', readOnly: true }, host), '/r');
+  assert.ok(!spec.linux!.namespaces!.some((n) => n.type === 'network'));
+  assert.ok(spec.mounts!.find((m) => m.destination === '/var')!.options!.includes('ro'));
+});

@@ -1,0 +1,61 @@
+// `moat run`: a sandbox made for one command, run in the foreground with the caller's
+// stdio; the exit status is the command's (128+N if a signal N ended it).
+import { randomBytes } from 'node:crypto';
+import { createContainer } from '../runtime/create.js';
+import { startContainer } from '../runtime/lifecycle.js';
+import { defineSandbox, type SandboxOptions } from './definition.js';
+import { withSandboxContext } from './errors.js';
+import { hostLimits } from './host-limits.js';
+import { takeLock } from './lock.js';
+import { loadSandboxSpec, removeContainer, withSandboxLock } from './lifecycle.js';
+import { setUpNetwork } from './network.js';
+import type { SandboxStore } from './store.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/** Options of `moat run`. */
+export interface RunOptions extends SandboxOptions {
+  name?: string;
+  /** delete the sandbox when the command ends */
+  remove?: boolean;
+}
+
+/** Runs a command in a new sandbox; returns its exit status. */
+export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ name: string; code: number }> {
+  const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
+  const def = defineSandbox(name, { ...o, ephemeral: true }, hostLimits());
+  const release = await takeLock(store.layout.lock(name), `sandbox \`${name}\``);
+  let locked = true;
+  let made = false;
+  let code = 1;
+  try {
+    store.create(def);
+    made = true;
+    const { helper } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded: loadSandboxSpec(store, def), mode: 'foreground' });
+    const forward = (sig: NodeJS.Signals) => helper.child.kill(sig);
+    for (const s of FORWARDED) process.on(s, forward);
+    try {
+      setUpNetwork(def, await helper.pid);
+      await startContainer(store.layout.runtimeRoot, name);
+      // while the command runs, other commands (exec, stop, inspect) may act on it
+      release();
+      locked = false;
+      code = await helper.exit;
+    } catch (e) {
+      helper.child.kill('SIGKILL');
+      throw e;
+    } finally {
+      for (const s of FORWARDED) process.off(s, forward);
+    }
+  } catch (e) {
+    throw withSandboxContext(e, `run \`${name}\``);
+  } finally {
+    if (locked) release();
+    if (made) await withSandboxLock(store, name, async () => {
+      if (!store.exists(name)) return;
+      await removeContainer(store, store.read(name));
+      if (o.remove) store.remove(name);
+    }).catch(() => {});
+  }
+  return { name, code };
+}

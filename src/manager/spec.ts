@@ -1,0 +1,63 @@
+// From a sandbox definition to the OCI spec the runtime runs. Starts from moat's default
+// (every namespace but user, the default seccomp profile, minimal capabilities,
+// no_new_privs, masked paths, a device allow-list) and adds the template's mounts, the
+// private writable dirs, volumes and limits. Built at every start, so a sandbox picks up
+// a stricter default when moat is upgraded.
+import { join } from 'node:path';
+import { defaultOciSpec } from '../policy/default-spec.js';
+import type { OciMount, OciSpec } from '../spec/oci-types.js';
+import type { SandboxDefinition } from './definition.js';
+import { applyNetwork } from './network.js';
+import { getTemplate } from './templates/index.js';
+import { applyUserNamespace } from './userns.js';
+
+/** CFS period used for --cpus. */
+export const CPU_PERIOD = 100_000;
+
+/** The cgroup of a sandbox, beneath moat's own (`moat.sandbox-` never clashes with moat-oci's `moat-ID`). */
+export function sandboxCgroupsPath(name: string): string {
+  return `moat.sandbox-${name}`;
+}
+
+/** The full OCI spec of a sandbox whose root is `rootfs`. */
+export function buildSandboxSpec(def: SandboxDefinition, rootfs: string): OciSpec {
+  const t = getTemplate(def.template);
+  const spec = defaultOciSpec();
+  const p = spec.process!;
+  p.terminal = def.terminal;
+  p.args = def.command.length ? def.command : t.idleCommand;
+  const env = [`PATH=${t.path}`, `HOSTNAME=${def.hostname}`, 'HOME=/root', ...(def.terminal ? ['TERM=xterm'] : [])];
+  for (const kv of def.env) {
+    const key = kv.slice(0, kv.indexOf('=') + 1);
+    const i = env.findIndex((e) => e.startsWith(key));
+    if (i >= 0) env[i] = kv;
+    else env.push(kv);
+  }
+  p.env = env;
+  p.cwd = '/';
+  spec.root = { path: rootfs, readonly: true };
+  spec.hostname = def.hostname;
+  const rwOpts = ['rbind', 'nosuid', 'nodev', ...(def.readOnly ? ['ro', 'rro'] : ['rw'])];
+  const mounts: OciMount[] = [
+    ...t.mounts(rootfs),
+    // the root stays read-only; these dirs of it are the sandbox's own writable state
+    ...t.writable.map((d): OciMount => ({ destination: `/${d}`, type: 'bind', source: join(rootfs, d), options: [...rwOpts] })),
+    ...(t.lateMounts?.(rootfs) ?? []),
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=755', 'size=65536k'] },
+    ...def.volumes.map((v): OciMount => ({ destination: v.container, type: 'bind', source: v.host, options: ['rbind', 'nosuid', 'nodev', ...(v.readonly ? ['ro', 'rro'] : ['rw'])] })),
+  ];
+  spec.mounts = [...spec.mounts!, ...mounts];
+  const linux = spec.linux!;
+  linux.cgroupsPath = sandboxCgroupsPath(def.name);
+  linux.resources = {
+    ...linux.resources,
+    pids: { limit: def.limits.pids },
+    ...(def.limits.memory ? { memory: { limit: def.limits.memory, swap: def.limits.memory } } : {}),
+    ...(def.limits.cpus ? { cpu: { quota: Math.round(def.limits.cpus * CPU_PERIOD), period: CPU_PERIOD } } : {}),
+  };
+  spec.annotations = { 'run.moat.sandbox': def.name, 'run.moat.template': def.template };
+  applyNetwork(spec, def);
+  applyUserNamespace(spec, def);
+  return spec;
+}

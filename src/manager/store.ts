@@ -1,0 +1,118 @@
+// The sandbox store: definitions and roots on disk. A sandbox appears by one rename (from
+// staging/, fully made) and disappears by one rename (into trash/), so a crash at any point
+// leaves the old state or the new; leftovers in staging/ and trash/ are swept by the next
+// command.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fsyncDir } from './atomic.js';
+import { crashPoint } from './crash.js';
+import type { SandboxDefinition } from './definition.js';
+import { ManagerError } from './errors.js';
+import { Layout } from './layout.js';
+import { sandboxNameIssue } from './names.js';
+import { getTemplate } from './templates/index.js';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes a leftover tree; another command may be removing it at the same time. */
+function sweep(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch {
+    /* the next command tries again */
+  }
+}
+
+/** Sandboxes under one data directory. */
+export class SandboxStore {
+  readonly layout: Layout;
+  constructor(dataDir: string) {
+    this.layout = new Layout(dataDir);
+  }
+
+  /** Makes the data directory and sweeps what crashed commands left in staging/ and trash/. */
+  open(): this {
+    this.layout.ensure();
+    for (const n of readdirSync(this.layout.staging)) {
+      const pid = Number(n.split('.').at(-2));
+      if (!pid || !pidAlive(pid)) sweep(join(this.layout.staging, n));
+    }
+    for (const n of readdirSync(this.layout.trash)) sweep(join(this.layout.trash, n));
+    return this;
+  }
+
+  /** Names of every sandbox, sorted. */
+  names(): string[] {
+    try {
+      return readdirSync(this.layout.sandboxes).filter((n) => !sandboxNameIssue(n) && existsSync(this.layout.definition(n))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  exists(name: string): boolean {
+    return existsSync(this.layout.definition(name));
+  }
+
+  /** The definition of a sandbox. */
+  read(name: string): SandboxDefinition {
+    const issue = sandboxNameIssue(name);
+    if (issue) throw new ManagerError('ERR_SANDBOX_NOT_FOUND', issue.message);
+    try {
+      return JSON.parse(readFileSync(this.layout.definition(name), 'utf8')) as SandboxDefinition;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ManagerError('ERR_SANDBOX_NOT_FOUND', `sandbox \`${name}\` does not exist`);
+      throw new ManagerError('ERR_IO', `read sandbox \`${name}\`: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Makes a sandbox: its root and definition in a staging dir, then one rename into place. */
+  create(def: SandboxDefinition): void {
+    if (this.exists(def.name)) throw new ManagerError('ERR_SANDBOX_EXISTS', `sandbox \`${def.name}\` already exists`);
+    const stage = join(this.layout.staging, `${def.name}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    mkdirSync(stage, { mode: 0o711 });
+    try {
+      const rootfs = join(stage, 'rootfs');
+      mkdirSync(rootfs, { mode: 0o755 });
+      getTemplate(def.template).prepare(rootfs, def.hostname);
+      writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
+      writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
+      crashPoint('create:staged');
+      try {
+        // a directory rename never replaces a non-empty directory: the name's atomic test
+        renameSync(stage, this.layout.sandbox(def.name));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ManagerError('ERR_SANDBOX_EXISTS', `sandbox \`${def.name}\` already exists`);
+        throw e;
+      }
+      fsyncDir(this.layout.sandboxes);
+      crashPoint('create:committed');
+    } catch (e) {
+      rmSync(stage, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Removes a sandbox's files: one rename out of sight, then the slow removal. */
+  remove(name: string): void {
+    const gone = join(this.layout.trash, `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(this.layout.sandbox(name), gone);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    fsyncDir(this.layout.sandboxes);
+    crashPoint('delete:trashed');
+    rmSync(gone, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,119 @@
+// Integration-test helpers for the `moat` CLI: a temporary data directory per test file,
+// running `node bin/moat.js --data-dir DIR ...`, and checks that nothing is left behind.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { removeTree, repoRoot, type CliResult } from './bundle.js';
+import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
+
+/** The moat CLI entry point. */
+export const moatPath: string = join(repoRoot, 'bin', 'moat.js');
+
+/** Options of one moat run. */
+export interface MoatOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** Runs `node bin/moat.js ...args` (output through files, as runCli does). */
+export function runMoat(args: string[], opts: MoatOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const dir = mkdtempSync(join(tmpdir(), 'moat-cli-'));
+    writeFileSync(join(dir, 'in'), opts.input ?? '');
+    const fds = [openSync(join(dir, 'in'), 'r'), openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
+    let child;
+    try {
+      child = spawn(process.execPath, [moatPath, ...args], { env: { ...process.env, ...opts.env }, stdio: fds });
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      reject(e);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const stdout = readFileSync(join(dir, 'out'), 'utf8');
+      const stderr = readFileSync(join(dir, 'err'), 'utf8');
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** A data directory for one test file; `cleanup` force-deletes every sandbox and removes it. */
+export class MoatScratch {
+  readonly data = mkdtempSync(join(tmpdir(), 'moat-data-'));
+
+  moat(args: string[], opts: MoatOptions = {}): Promise<CliResult> {
+    return runMoat(['--data-dir', this.data, ...args], opts);
+  }
+
+  /** Runs a command that must succeed; returns its stdout. */
+  async ok(args: string[], opts: MoatOptions = {}): Promise<string> {
+    const r = await this.moat(args, opts);
+    assert.equal(r.code, 0, `moat ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Names of the sandbox dirs on disk. */
+  sandboxDirs(): string[] {
+    const d = join(this.data, 'sandboxes');
+    return existsSync(d) ? readdirSync(d) : [];
+  }
+
+  /** Entries of a data-dir subdirectory (staging, trash, runtime, locks). */
+  entries(sub: string): string[] {
+    const d = join(this.data, sub);
+    return existsSync(d) ? readdirSync(d).filter((n) => !n.startsWith('.')) : [];
+  }
+
+  async cleanup(): Promise<void> {
+    for (const name of this.sandboxDirs()) await this.moat(['delete', '--force', name]);
+    removeTree(this.data);
+  }
+}
+
+/** The cgroup dirs a sandbox would have (beneath this process's cgroup, as the CLI's). */
+export function sandboxCgroupDirs(name: string): string[] {
+  const host = probeCgroupHost();
+  const dirs: string[] = [];
+  if (host.mode !== 'unified') for (const [ctl, mount] of Object.entries(host.v1)) dirs.push(join(mount, host.self[ctl] ?? '/', `moat.sandbox-${name}`));
+  if (host.unified && host.mode !== 'v1') dirs.push(join(host.unified, host.self[''] ?? '/', `moat.sandbox-${name}`));
+  return dirs;
+}
+
+/** Mount points under a directory, as this (the host's) mount namespace sees them. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((mp) => mp === dir || mp.startsWith(dir + '/'));
+}
+
+/** Asserts that a sandbox left nothing: no dir, no runtime state, no cgroup, no mount, no lock. */
+export function assertSandboxGone(s: MoatScratch, name: string): void {
+  assert.ok(!s.sandboxDirs().includes(name), `sandbox dir of ${name} left behind`);
+  assert.ok(!s.entries('runtime').includes(name), `runtime state of ${name} left behind`);
+  assert.deepEqual(s.entries('staging'), [], 'staging not empty');
+  assert.deepEqual(s.entries('trash'), [], 'trash not empty');
+  assert.ok(!s.entries('locks').some((l) => l.startsWith(`${name}.lock`)), `lock of ${name} left behind`);
+  for (const d of sandboxCgroupDirs(name)) assert.equal(existsSync(d), false, `cgroup ${d} left behind`);
+  assert.deepEqual(mountsUnder(s.data), [], 'mounts left under the data dir');
+}
+
+/** Polls `fn` until it is true (or fails the test). */
+export async function waitFor(fn: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${what}: not met in ${ms}ms`);
+}
