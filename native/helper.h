@@ -108,6 +108,7 @@ void op_open_fifo(const struct op *o);
 void op_wait_start(const struct op *o);
 void op_hook(const struct op *o);
 void op_console(const struct op *o);
+void op_loopback_up(const struct op *o);
 
 /* ops-creds.c */
 void op_set_user(const struct op *o);

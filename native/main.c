@@ -32,7 +32,7 @@ static const op_fn ops[PLAN_OP_MAX] = {
   [PLAN_OP_UMASK] = op_umask, [PLAN_OP_CHDIR] = op_chdir, [PLAN_OP_WAIT_START] = op_wait_start,
   [PLAN_OP_SET_USER] = op_set_user, [PLAN_OP_CAPS] = op_caps,
   [PLAN_OP_NO_NEW_PRIVS] = op_no_new_privs, [PLAN_OP_SECCOMP] = op_seccomp,
-  [PLAN_OP_LANDLOCK] = op_landlock,
+  [PLAN_OP_LANDLOCK] = op_landlock, [PLAN_OP_LOOPBACK_UP] = op_loopback_up,
 };
 
 /* CVE-2019-5736: a container process must never get a writable handle on the helper binary

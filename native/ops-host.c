@@ -163,6 +163,10 @@ int op_clone(const struct op *o) {
   close(go[0]);
   if (relay[1] >= 0) close(relay[1]);
   if (H.fifo_fd >= 0) { close(H.fifo_fd); H.fifo_fd = -1; }
+  /* the container process has its own copies: ours would keep the console and the seccomp
+   * agent from ever seeing end-of-file */
+  if (H.console_sock >= 0) { close(H.console_sock); H.console_sock = -1; }
+  if (H.seccomp_sock >= 0) { close(H.seccomp_sock); H.seccomp_sock = -1; }
   write_maps(pid, o);
   uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
   if (send_msg(MSG_PID, p, 4)) { kill(pid, SIGKILL); die(EPIPE, "report pid"); }

@@ -52,7 +52,8 @@
 #define PLAN_OP_SECCOMP 35
 #define PLAN_OP_LANDLOCK 36
 #define PLAN_OP_EXEC 37
-#define PLAN_OP_MAX 38
+#define PLAN_OP_LOOPBACK_UP 38
+#define PLAN_OP_MAX 39
 
 #define PA_PATH 1       /* str */
 #define PA_SOURCE 2     /* str */

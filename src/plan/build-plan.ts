@@ -260,6 +260,7 @@ export function buildPlan(spec: OciSpec, ctx: PlanContext): BuiltPlan {
   // an empty name means "leave it", as in runc: never set a name outside a UTS namespace of
   // the container's own (parseOciConfig refuses a non-empty one without it)
   const ownUts = nss.some((n) => n.type === 'uts');
+  if (nss.some((n) => n.type === 'network' && !n.path)) ops.push({ op: 'loopback_up', origin: 'linux.namespaces' });
   if (spec.hostname && ownUts) ops.push({ op: 'hostname', name: spec.hostname, origin: 'hostname' });
   if (spec.domainname && ownUts) ops.push({ op: 'domainname', name: spec.domainname, origin: 'domainname' });
   // make "/" a slave (or as asked) before anything is mounted, so no mount of ours

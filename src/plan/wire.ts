@@ -39,6 +39,7 @@ export const PLAN_OPS = {
   seccomp: 35,
   landlock: 36,
   exec: 37,
+  loopback_up: 38,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

@@ -118,3 +118,15 @@ describe('OCI fields', { skip }, () => {
     assert.match(last.msg, /process\.cwd/);
   });
 });
+
+describe('network namespace', { skip }, () => {
+  let s: Scratch;
+  before(() => (s = new Scratch()));
+  after(async () => s.cleanup());
+
+  test('a new network namespace has only loopback, and it is up', async () => {
+    const ifaces: any[] = await s.probe(['ifaces']);
+    assert.deepEqual(ifaces.map((i) => i.name), ['lo']);
+    assert.equal(ifaces[0].up, true);
+  });
+});
