@@ -139,10 +139,16 @@ void op_root_bind(const struct op *o) {
   int tree = has(o, PA_VALUE) ? idmap_tree_fd(o->num[PA_VALUE]) : -1;
   if (has(o, PA_VALUE) && tree < 0) die(EINVAL, "no id-mapped tree from op %llu", (unsigned long long)o->num[PA_VALUE]);
   if (tree >= 0) {
-    /* the id-mapped copy goes on top of the rootfs path, a mount point pivot_root accepts */
-    if (move_mount(tree, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0) die(errno, "attach id-mapped rootfs `%s`", p);
-    close(tree);
-  } else if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs `%s`", p);
+    /* The id-mapped copy is attached over "/" of our new mount namespace, and the tree's fd
+     * is the root from here on: no path to the rootfs is walked by the container's process,
+     * which in its user namespace may not be allowed to.  A mount stacked on the process's
+     * root is not seen by path lookups, so host paths (bind sources) still resolve as
+     * before; pivot_root then enters the tree through the fd. */
+    if (move_mount(tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) die(errno, "attach id-mapped rootfs `%s`", p);
+    H.root_fd = tree;
+    return;
+  }
+  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) die(errno, "bind rootfs `%s`", p);
   H.root_fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (H.root_fd < 0) die(errno, "open rootfs `%s`", p);
 }

@@ -3,6 +3,7 @@ import { defineSandbox, type SandboxDefinition, type SandboxOptions } from './de
 import { withSandboxContext } from './errors.js';
 import { hostLimits } from './host-limits.js';
 import { withSandboxLock } from './lifecycle.js';
+import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 import type { SandboxStore } from './store.js';
 
 /** Validates everything first (nothing is made when anything is wrong), then makes it. */
@@ -10,8 +11,10 @@ export async function createSandbox(store: SandboxStore, name: string, o: Sandbo
   const def = defineSandbox(name, o, hostLimits());
   await withSandboxLock(store, name, async () => {
     try {
+      await assignUserNamespace(store, def);
       store.create(def);
     } catch (e) {
+      if (!store.exists(name)) await releaseUserNamespace(store, def).catch(() => {});
       throw withSandboxContext(e, `create \`${name}\``);
     }
   });

@@ -27,7 +27,7 @@ test('defaults: host template, pids 1024, network none, no user namespace yet', 
   assert.equal(d.template, 'host');
   assert.equal(d.limits.pids, DEFAULT_PIDS);
   assert.equal(d.network.mode, 'none');
-  assert.equal(d.userns.mode, 'host');
+  assert.equal(d.userns.mode, 'private');
   assert.equal(d.hostname, 'web');
 });
 

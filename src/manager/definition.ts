@@ -30,8 +30,9 @@ export interface SandboxDefinition {
   readOnly: boolean;
   volumes: VolumeDef[];
   network: { mode: NetworkMode };
-  /** issue 5 fills this in: `private` with a host uid/gid range allocated to this sandbox */
-  userns: { mode: 'host' };
+  /** `private`: a host uid/gid range of the sandbox's own (allocated at create, freed at
+   * delete); `host`: shares the host's ids (root inside is root outside) */
+  userns: { mode: 'host' } | { mode: 'private'; start: number; size: number };
   /** made by `moat run` */
   ephemeral: boolean;
 }
@@ -47,6 +48,8 @@ export interface SandboxOptions {
   env?: string[];
   hostname?: string;
   network?: string;
+  /** `private` (default: a uid range of the sandbox's own) or `host` */
+  userns?: string;
   command?: string[];
   terminal?: boolean;
   ephemeral?: boolean;
@@ -141,10 +144,12 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
     const later = ['bridge', 'pasta', 'slirp4netns'].includes(network) ? ' yet (the networking issue adds it)' : '';
     issues.add('ERR_NETWORK', '--network', `network mode \`${network}\` is not available${later}: use none or host`);
   }
+  const userns = o.userns ?? 'private';
+  if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   return {
     version: 1, name, template, created: new Date().toISOString(),
     command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
-    limits, readOnly: !!o.readOnly, volumes, network: { mode: network as NetworkMode }, userns: { mode: 'host' }, ephemeral: !!o.ephemeral,
+    limits, readOnly: !!o.readOnly, volumes, network: { mode: network as NetworkMode }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
   };
 }

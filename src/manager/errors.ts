@@ -8,6 +8,7 @@ export type ManagerErrorCode =
   | 'ERR_SANDBOX_NOT_RUNNING'
   | 'ERR_TEMPLATE'
   | 'ERR_LOCKED'
+  | 'ERR_USERNS'
   | 'ERR_IO';
 
 /** A failure of a sandbox operation; `message` carries the context of each layer. */

@@ -5,6 +5,7 @@ import { createContainer } from '../runtime/create.js';
 import { checkSpec } from '../runtime/load-spec.js';
 import { containerExists, deleteContainer, killContainer, startContainer } from '../runtime/lifecycle.js';
 import { crashPoint } from './crash.js';
+import { releaseUserNamespace } from './userns.js';
 import { ManagerError, withSandboxContext } from './errors.js';
 import { takeLock } from './lock.js';
 import { sandboxNameIssue } from './names.js';
@@ -119,6 +120,7 @@ export async function deleteSandbox(store: SandboxStore, name: string, force = f
       await removeContainer(store, def);
       crashPoint('delete:stopped');
       store.remove(name);
+      await releaseUserNamespace(store, def);
     } catch (e) {
       throw withSandboxContext(e, `delete \`${name}\``);
     }

@@ -10,6 +10,7 @@ import { takeLock } from './lock.js';
 import { loadSandboxSpec, removeContainer, withSandboxLock } from './lifecycle.js';
 import { setUpNetwork } from './network.js';
 import type { SandboxStore } from './store.js';
+import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -29,6 +30,7 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
   let made = false;
   let code = 1;
   try {
+    await assignUserNamespace(store, def);
     store.create(def);
     made = true;
     const { helper } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded: loadSandboxSpec(store, def), mode: 'foreground' });
@@ -54,7 +56,10 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
     if (made) await withSandboxLock(store, name, async () => {
       if (!store.exists(name)) return;
       await removeContainer(store, store.read(name));
-      if (o.remove) store.remove(name);
+      if (o.remove) {
+        store.remove(name);
+        await releaseUserNamespace(store, def);
+      }
     }).catch(() => {});
   }
   return { name, code };

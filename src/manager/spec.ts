@@ -58,6 +58,6 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string): OciSpe
   };
   spec.annotations = { 'run.moat.sandbox': def.name, 'run.moat.template': def.template };
   applyNetwork(spec, def);
-  applyUserNamespace(spec, def);
+  applyUserNamespace(spec, def, t.writable);
   return spec;
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic.js';
+import { ownPrivateDirs } from './userns.js';
 import { crashPoint } from './crash.js';
 import type { SandboxDefinition } from './definition.js';
 import { ManagerError } from './errors.js';
@@ -82,7 +83,9 @@ export class SandboxStore {
     try {
       const rootfs = join(stage, 'rootfs');
       mkdirSync(rootfs, { mode: 0o755 });
-      getTemplate(def.template).prepare(rootfs, def.hostname);
+      const t = getTemplate(def.template);
+      t.prepare(rootfs, def.hostname);
+      ownPrivateDirs(rootfs, t.writable, def);
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
       writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       crashPoint('create:staged');

@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, hasBinary, isRoot } from '../lib/bundle.js';
+import { cliPath, hasBinary, isRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, parseProbe, uniqueId } from '../lib/oci.js';
 import { probeCgroupHost, type CgroupHost } from '../../src/runtime/cgroups/index.js';
 
@@ -33,7 +33,7 @@ const withCap = (c: any, cap: string) => {
 };
 
 async function waitFor(what: string, fn: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * timeScale;
   while (Date.now() < end) {
     if (await fn()) return;
     await sleep(20);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasBinary, isRoot, probePath, makeRootfs, removeTree } from '../lib/bundle.js';
+import { hasBinary, isRoot, probePath, makeRootfs, removeTree, timeScale } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, parseProbe, uniqueId } from '../lib/oci.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 
 async function waitFile(p: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * timeScale;
   while (!existsSync(p)) {
     if (Date.now() > end) assert.fail(`${p} did not appear`);
     await new Promise((r) => setTimeout(r, 10));

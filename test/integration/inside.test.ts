@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { isRoot } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers } from '../lib/oci.js';
 import { capabilityMask } from '../../src/spec/capabilities.js';
+import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 
@@ -67,7 +68,8 @@ describe('inside a default container', { skip }, () => {
     for (const o of ['nosuid', 'nodev', 'noexec']) assert.ok(at('/dev/shm').options.includes(o), `/dev/shm ${o}`);
     assert.equal(at('/dev/pts').fsType, 'devpts');
     assert.ok(at('/proc/sys').options.includes('ro'), '/proc/sys read-only');
-    assert.ok(at('/sys/fs/cgroup/memory'), 'own memory cgroup visible');
+    if (probeCgroupHost().mode === 'unified') assert.equal(at('/sys/fs/cgroup').fsType, 'cgroup2', 'own cgroup2 dir visible');
+    else assert.ok(at('/sys/fs/cgroup/memory'), 'own memory cgroup visible');
     assert.ok(m.every((x) => x.propagation !== 'shared'), 'nothing shared with the host');
   });
 

@@ -4,13 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot } from '../lib/bundle.js';
+import { isRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, uniqueId } from '../lib/oci.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 
 async function waitFor(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * timeScale;
   while (Date.now() < end) {
     if (await fn()) return;
     await new Promise((r) => setTimeout(r, 20));

@@ -82,7 +82,8 @@ describe('moat: the seed-001 flow on the host template', { skip }, () => {
     assert.match(layer('seccomp').observed, /Seccomp: 2/);
     assert.match(layer('no_new_privs').observed, /NoNewPrivs: 1/);
     assert.match(layer('namespaces').observed, /pid=private network=private ipc=private uts=private mount=private cgroup=private/);
-    assert.equal(layer('user namespace').active, false);
+    assert.equal(layer('user namespace').active, true);
+    assert.match(layer('user namespace').detail, /root inside is host uid\/gid \d+/);
     assert.equal(layer('Landlock').active, false);
     assert.match(layer('MAC (SELinux/AppArmor/Smack)').detail, /not yet/);
     assert.match(layer('cgroups').observed, /pids\.max=64/);

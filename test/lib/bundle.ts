@@ -258,7 +258,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 30_000);
+    }, (opts.timeoutMs ?? 30_000) * timeScale);
     child.on('error', (err) => {
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
@@ -273,6 +273,9 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     });
   });
 }
+
+// Slower machines (a TCG VM) scale every wait of the tests by MOAT_TEST_TIME_SCALE.
+export const timeScale: number = Number(process.env.MOAT_TEST_TIME_SCALE ?? '1') || 1;
 
 let idCounter = 0;
 

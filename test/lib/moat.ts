@@ -1,7 +1,7 @@
 // Integration-test helpers for the `moat` CLI: a temporary data directory per test file,
 // running `node bin/moat.js --data-dir DIR ...`, and checks that nothing is left behind.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -52,7 +52,8 @@ export function runMoat(args: string[], opts: MoatOptions = {}): Promise<CliResu
 
 /** A data directory for one test file; `cleanup` force-deletes every sandbox and removes it. */
 export class MoatScratch {
-  readonly data = mkdtempSync(join(tmpdir(), 'moat-data-'));
+  // searchable by others: a sandbox's root is an unprivileged host uid in its user namespace
+  readonly data = chmodTo(mkdtempSync(join(tmpdir(), 'moat-data-')), 0o711);
 
   moat(args: string[], opts: MoatOptions = {}): Promise<CliResult> {
     return runMoat(['--data-dir', this.data, ...args], opts);
@@ -116,4 +117,9 @@ export async function waitFor(fn: () => Promise<boolean> | boolean, ms = 10_000,
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.fail(`${what}: not met in ${ms}ms`);
+}
+
+function chmodTo(dir: string, mode: number): string {
+  chmodSync(dir, mode);
+  return dir;
 }

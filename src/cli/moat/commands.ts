@@ -40,6 +40,7 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   env: { type: 'strings', alias: 'e', help: 'set KEY=VALUE in the environment (repeatable)' },
   hostname: { type: 'string', help: 'hostname (default: the sandbox name)' },
   network: { type: 'string', help: 'none (default: loopback only) or host (UNSAFE: the host\'s network)' },
+  userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
 };
 
 const force: FlagSpec = { type: 'bool', alias: 'f', help: 'also when it is running (it is killed)' };

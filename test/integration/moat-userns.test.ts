@@ -1,0 +1,68 @@
+// Issue 5 in sandboxes: each one has a private uid/gid range, and root in one cannot read
+// another's files even when they are put in front of it (the seed's "help vs1 cheat").
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRoot, isStaticElf } from '../lib/bundle.js';
+import { MoatScratch } from '../lib/moat.js';
+
+const skip = !isRoot() ? 'integration tests create sandboxes and need root' : !existsSync('/bin/busybox') || !isStaticElf('/bin/busybox') ? 'needs busybox-static' : false;
+
+describe('moat: private id ranges (issue 5)', { skip }, () => {
+  let s: MoatScratch;
+  before(async () => {
+    s = new MoatScratch();
+    for (const vs of ['vs1', 'vs2']) {
+      await s.ok(['create', vs, '--template', 'busybox']);
+      await s.ok(['start', vs]);
+    }
+  });
+  after(async () => s.cleanup());
+
+  const uidMap = async (name: string) => (await s.ok(['exec', name, '--', 'cat', '/proc/self/uid_map'])).trim().split(/\s+/).map(Number);
+
+  test('each sandbox maps root to its own range; the ranges do not overlap', async () => {
+    const [c1, h1, n1] = await uidMap('vs1');
+    const [c2, h2, n2] = await uidMap('vs2');
+    assert.equal(c1, 0);
+    assert.equal(c2, 0);
+    assert.equal(n1, 65536);
+    assert.ok(h1! > 0 && h2! > 0, 'root inside is not root outside');
+    assert.ok(h1! + n1! <= h2! || h2! + n2! <= h1!, `ranges ${h1}+${n1} and ${h2}+${n2} overlap`);
+  });
+
+  test('a file made by root inside is owned on the host by the sandbox\'s range', async () => {
+    await s.ok(['exec', 'vs1', '--', 'sh', '-c', 'echo mine > /root/made-by-vs1']);
+    const [, host] = await uidMap('vs1');
+    assert.equal(statSync(join(s.data, 'sandboxes/vs1/rootfs/root/made-by-vs1')).uid, host);
+  });
+
+  test('root in one sandbox cannot read another\'s private file, even bound in front of it', async () => {
+    await s.ok(['exec', 'vs2', '--', 'sh', '-c', 'echo secret > /root/secret && chmod 600 /root/secret']);
+    const vs2root = join(s.data, 'sandboxes/vs2/rootfs/root');
+    await s.ok(['create', 'cheat', '--template', 'busybox', '--volume', `${vs2root}:/peek:ro`]);
+    await s.ok(['start', 'cheat']);
+    const r = await s.moat(['exec', 'cheat', '--', 'cat', '/peek/secret']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Permission denied/);
+    // the file belongs to vs2's root on the host, an id the cheat's root does not have
+    const [, vs2host] = await uidMap('vs2');
+    const [, cheathost] = await uidMap('cheat');
+    assert.equal(statSync(join(vs2root, 'secret')).uid, vs2host);
+    assert.notEqual(cheathost, vs2host);
+    // and vs2's own root reads it through the very same bind
+    await s.ok(['create', 'owner', '--template', 'busybox', '--volume', `${vs2root}:/peek:ro`]);
+    await s.ok(['start', 'owner']);
+    assert.notEqual((await s.moat(['exec', 'owner', '--', 'cat', '/peek/secret'])).code, 0, 'a third sandbox cannot either');
+  });
+
+  test('a deleted sandbox\'s range is free again', async () => {
+    const pool = JSON.parse(readFileSync(process.env.MOAT_IDMAP_POOL ?? '/var/lib/moat/idmap.json', 'utf8'));
+    const key = `${s.data}:vs1`;
+    assert.ok(pool[key] !== undefined);
+    await s.ok(['delete', '--force', 'vs1']);
+    const after = JSON.parse(readFileSync(process.env.MOAT_IDMAP_POOL ?? '/var/lib/moat/idmap.json', 'utf8'));
+    assert.equal(after[key], undefined);
+  });
+});
