@@ -10,6 +10,8 @@ import type { ContainerCgroup } from '../runtime/cgroups/index.js';
 import { formatSize, type SandboxDefinition } from './definition.js';
 import { NETWORK_MODES } from './network.js';
 import { buildSandboxSpec } from './spec.js';
+import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
+import { landlockHost } from '../runtime/landlock.js';
 import { sandboxStatus, type SandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import { getTemplate } from './templates/index.js';
@@ -77,7 +79,7 @@ function readCg(dir: string | undefined, file: string): string | undefined {
 
 const NS_FILES: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user' };
 
-function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined): SecurityLayer[] {
+function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost): SecurityLayer[] {
   const linux = spec.linux!;
   const p = spec.process!;
   const st = pid ? procStatus(pid) : {};
@@ -118,7 +120,14 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
     ...(cgObserved ? { observed: cgObserved } : {}),
   });
   out.push({ layer: 'root filesystem', active: true, detail: `root read-only; host content read-only, nosuid, nodev${def.readOnly ? '; private dirs read-only too (--read-only)' : ''}` });
-  out.push({ layer: 'Landlock', active: false, detail: 'not yet: no Landlock ruleset is applied to sandboxes' });
+  const ll = compileLandlock(spec, landlockAbi);
+  const llMode = spec.annotations?.[LANDLOCK_ANNOTATION] ?? 'off';
+  out.push({
+    layer: 'Landlock', active: !!ll.bytes,
+    detail: ll.bytes
+      ? `${llMode} (kernel ABI ${landlockAbi.abi}): full access beneath the root and its writable mounts, read/execute on read-only ones, nothing else; signals and abstract unix sockets scoped to the sandbox${ll.warnings.length ? `; ${ll.warnings.map((w) => w.message).join('; ')}` : ''}`
+      : llMode === 'off' ? 'off' : `not applied: ${[...ll.issues, ...ll.warnings].map((w) => w.message).join('; ') || landlockAbi.reason || 'no Landlock on this host'}`,
+  });
   out.push({ layer: 'MAC (SELinux/AppArmor/Smack)', active: false, detail: 'not yet: this build has no MAC backend, so sandboxes run unlabelled' });
   out.push({ layer: 'network', active: def.network.mode === 'none', detail: `${def.network.mode}: ${NETWORK_MODES[def.network.mode]}` });
   return out;
@@ -154,7 +163,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
     },
     limits: { memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids },
     network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: NETWORK_MODES[def.network.mode] },
-    security: layers(def, spec, pid, cg),
+    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot)),
     spec,
   };
 }

@@ -56,7 +56,7 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string): OciSpe
     ...(def.limits.memory ? { memory: { limit: def.limits.memory, swap: def.limits.memory } } : {}),
     ...(def.limits.cpus ? { cpu: { quota: Math.round(def.limits.cpus * CPU_PERIOD), period: CPU_PERIOD } } : {}),
   };
-  spec.annotations = { 'run.moat.sandbox': def.name, 'run.moat.template': def.template };
+  spec.annotations = { ...spec.annotations, 'run.moat.sandbox': def.name, 'run.moat.template': def.template };
   applyNetwork(spec, def);
   applyUserNamespace(spec, def, t.writable);
   return spec;

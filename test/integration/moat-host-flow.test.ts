@@ -84,12 +84,13 @@ describe('moat: the seed-001 flow on the host template', { skip }, () => {
     assert.match(layer('namespaces').observed, /pid=private network=private ipc=private uts=private mount=private cgroup=private/);
     assert.equal(layer('user namespace').active, true);
     assert.match(layer('user namespace').detail, /root inside is host uid\/gid \d+/);
-    assert.equal(layer('Landlock').active, false);
+    assert.equal(layer('Landlock').active, true);
+    assert.match(layer('Landlock').detail, /^on \(kernel ABI \d+\)/);
     assert.match(layer('MAC (SELinux/AppArmor/Smack)').detail, /not yet/);
     assert.match(layer('cgroups').observed, /pids\.max=64/);
     assert.equal(r.network.mode, 'none');
     assert.equal(r.limits.memory, '256M');
-    assert.match(await s.ok(['inspect', 'web1']), /\[off\]\s+Landlock: not yet/);
+    assert.match(await s.ok(['inspect', 'web1']), /\[active\]\s+Landlock: on/);
 
     // the server's output went to the log
     assert.match(await s.ok(['logs', 'web1']), /GET \/index\.html/);
