@@ -5,50 +5,23 @@ import assert from 'node:assert/strict';
 import { buildExecPlan, buildPlan, CLONE_FLAGS, DEFAULT_DEVICES, type PlanContext } from './build-plan.js';
 import { PLAN_OPS, type PlanOp, type PlanOpName } from './wire.js';
 import { parseOciConfig } from '../spec/parse-oci.js';
+import { runcConfig as baseRuncConfig } from '../spec/runc-config.fixture.js';
 import type { OciSpec } from '../spec/oci-types.js';
-
-const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 /** `runc spec`'s config.json, plus hooks, devices and a sysctl. */
 function runcConfig(): any {
-  return {
-    ociVersion: '1.0.2-dev',
-    process: {
-      terminal: true,
-      user: { uid: 0, gid: 0 },
-      args: ['sh'],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
-      cwd: '/',
-      capabilities: { bounding: [...CAPS], effective: [...CAPS], inheritable: [...CAPS], permitted: [...CAPS], ambient: [...CAPS] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: 'rootfs', readonly: true },
-    hostname: 'runc',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
-      { destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] },
-    ],
-    hooks: {
-      prestart: [{ path: '/usr/bin/prestart' }],
-      createContainer: [{ path: '/usr/bin/cc1' }, { path: '/usr/bin/cc2', args: ['cc2', '-x'] }],
-      startContainer: [{ path: '/usr/bin/sc', timeout: 3 }],
-    },
-    linux: {
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
-      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600 }, { type: 'p', path: '/dev/myfifo' }],
-      sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' },
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/sys/firmware'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/sys', '/proc/sysrq-trigger'],
-    },
+  const c = baseRuncConfig();
+  c.mounts.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] });
+  c.hooks = {
+    prestart: [{ path: '/usr/bin/prestart' }],
+    createContainer: [{ path: '/usr/bin/cc1' }, { path: '/usr/bin/cc2', args: ['cc2', '-x'] }],
+    startContainer: [{ path: '/usr/bin/sc', timeout: 3 }],
   };
+  c.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600 }, { type: 'p', path: '/dev/myfifo' }];
+  c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' };
+  c.linux.maskedPaths = ['/proc/acpi', '/proc/kcore', '/proc/keys', '/sys/firmware'];
+  c.linux.readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/sys', '/proc/sysrq-trigger'];
+  return c;
 }
 
 function spec(edit: (c: any) => void = () => {}): OciSpec {

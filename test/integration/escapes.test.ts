@@ -7,25 +7,14 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, isRoot } from '../lib/bundle.js';
+import { cliPath, isRoot, runCli } from '../lib/bundle.js';
 import { Scratch, parseProbe, uniqueId } from '../lib/oci.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 const helperBin = join(cliPath, '..', '..', 'native', 'moat-helper');
 
 /** Runs the CLI with extra fds from this process at 3, 4, ... (for --preserve-fds). */
-function cliWithFds(root: string, args: string[], extra: number[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-fds-'));
-  const o = openSync(join(dir, 'o'), 'w'), e = openSync(join(dir, 'e'), 'w');
-  const child = spawn(process.execPath, [cliPath, '--root', root, ...args], { stdio: ['ignore', o, e, ...extra] });
-  closeSync(o);
-  closeSync(e);
-  return new Promise((resolve) => child.on('exit', (code) => {
-    const r = { code, stdout: readFileSync(join(dir, 'o'), 'utf8'), stderr: readFileSync(join(dir, 'e'), 'utf8') };
-    rmSync(dir, { recursive: true, force: true });
-    resolve(r);
-  }));
-}
+const cliWithFds = (root: string, args: string[], extra: number[]) => runCli(['--root', root, ...args], { extraFds: extra });
 
 describe('escapes', { skip }, () => {
   let s: Scratch;

@@ -10,7 +10,7 @@ import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readFileSync
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, hasBinary, isRoot } from '../lib/bundle.js';
+import { hasBinary, isRoot, runCli } from '../lib/bundle.js';
 import { Scratch, uniqueId } from '../lib/oci.js';
 import { encodeLandlock, LANDLOCK_ANNOTATION } from '../../src/policy/landlock/index.js';
 import { LANDLOCK_CACHE, probeLandlock } from '../../src/runtime/landlock.js';
@@ -88,18 +88,7 @@ const steps = (stdout: string): Step[] => stdout.trim().split('\n').filter((l) =
 const SIGUSR1 = 10;
 
 /** Runs the CLI with extra fds from this process at 3, 4, ... (for --preserve-fds). */
-function cliWithFds(root: string, args: string[], extra: number[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-fds-'));
-  const o = openSync(join(dir, 'o'), 'w'), e = openSync(join(dir, 'e'), 'w');
-  const child = spawn(process.execPath, [cliPath, '--root', root, ...args], { stdio: ['ignore', o, e, ...extra] });
-  closeSync(o);
-  closeSync(e);
-  return new Promise((resolve) => child.on('exit', (code) => {
-    const r = { code, stdout: readFileSync(join(dir, 'o'), 'utf8'), stderr: readFileSync(join(dir, 'e'), 'utf8') };
-    rmSync(dir, { recursive: true, force: true });
-    resolve(r);
-  }));
-}
+const cliWithFds = (root: string, args: string[], extra: number[]) => runCli(['--root', root, ...args], { extraFds: extra });
 
 /** A host process as `nobody`, so that the container's `nobody` may signal and inspect it
  * as far as uids and capabilities go: only Landlock stands in the way. */

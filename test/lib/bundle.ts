@@ -234,6 +234,7 @@ export interface CliOptions {
   input?: string;
   timeoutMs?: number; // default 30 000
   env?: object; // merged over process.env
+  extraFds?: number[]; // fds of this process passed at 3, 4, ... (for --preserve-fds)
 }
 
 // Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
@@ -250,7 +251,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
     let child;
     try {
-      child = spawn(process.execPath, [cliPath, ...args], { env, stdio: fds });
+      child = spawn(process.execPath, [cliPath, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
     } finally {
       for (const fd of fds) closeSync(fd);
     }
