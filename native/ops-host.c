@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -105,8 +106,45 @@ void op_time_offsets(const struct op *o) {
 static volatile pid_t child_pid;
 static void forward(int sig) { if (child_pid > 0) kill(child_pid, sig); }
 
+/* Runs newuidmap/newgidmap (setuid, from the uidmap package) for an unprivileged runtime: it
+ * checks the ranges against /etc/subuid and /etc/subgid and writes the map.  `map` is the
+ * kernel's format ("inside outside count\n"...); the tool takes the same numbers as args. */
+static void run_newidmap(const char *tool, pid_t pid, const char *map) {
+  char *argv[3 + 3 * 340 + 1], buf[4096], pidstr[16];
+  size_t n = strlen(map), argc = 0;
+  if (n >= sizeof buf) die(E2BIG, "id map for %s", tool);
+  memcpy(buf, map, n + 1);
+  snprintf(pidstr, sizeof pidstr, "%d", pid);
+  argv[argc++] = (char *)tool;
+  argv[argc++] = pidstr;
+  for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+    if (argc >= sizeof argv / sizeof *argv - 1) die(E2BIG, "id map for %s", tool);
+    argv[argc++] = t;
+  }
+  argv[argc] = NULL;
+  pid_t c = fork();
+  if (c < 0) die(errno, "fork for %s", tool);
+  if (c == 0) {
+    /* stdout/stderr stay the runtime's: the tool's own message says what is wrong */
+    char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    execve(tool, argv, envp);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(c, &st, 0) < 0)
+    if (errno != EINTR) die(errno, "wait for %s", tool);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    die(EPERM, "%s %d failed (status %d): check the ranges in /etc/subuid and /etc/subgid", tool, pid, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 static void write_maps(pid_t pid, const struct op *o) {
   char path[64];
+  /* VALUE bit 2: an unprivileged runtime with subordinate ranges: the setuid tools write both */
+  if (has(o, PA_VALUE) && (o->num[PA_VALUE] & 4)) {
+    if (has(o, PA_UID_MAP)) run_newidmap("/usr/bin/newuidmap", pid, o->str[PA_UID_MAP]);
+    if (has(o, PA_GID_MAP)) run_newidmap("/usr/bin/newgidmap", pid, o->str[PA_GID_MAP]);
+    return;
+  }
   if (has(o, PA_VALUE) && (o->num[PA_VALUE] & 1)) {
     snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
     write_file(path, "deny", 4);
@@ -142,7 +180,13 @@ int op_clone(const struct op *o) {
   /* VALUE bit 1: foreground terminal, the pty master comes back to us to relay */
   if (o->num[PA_MODE] == 1 && (o->num[PA_VALUE] & 2) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
     die(errno, "socketpair");
+  /* VALUE bits 0 and 2: an unprivileged runtime writes the child's maps, which it may only
+   * if the child is dumpable (else /proc/PID/{uid_map,setgroups} belong to root): the child
+   * is cloned dumpable and turns it off again as soon as its maps are written */
+  int rootless = has(o, PA_VALUE) && (o->num[PA_VALUE] & 5);
+  if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) die(errno, "set dumpable for the id maps");
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)o->num[PA_FLAGS] | SIGCHLD, 0, 0, 0, 0);
+  if (pid != 0 && rootless) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) die(errno, "clone with flags %#llx", (unsigned long long)o->num[PA_FLAGS]);
   if (pid == 0) {
     char b;
@@ -151,6 +195,7 @@ int op_clone(const struct op *o) {
     if (relay[0] >= 0) { close(relay[0]); H.console_sock = relay[1]; }
     if (read(go[0], &b, 1) != 1) _exit(1);
     close(go[0]);
+    if (rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die(errno, "clear dumpable");
     if (o->num[PA_FLAGS] & CLONE_NEWUSER) {
       H.userns = 1;
       /* become root of the new user namespace where 0 is mapped; where it is not, the

@@ -137,22 +137,26 @@ function writeJob(vm, dir, node, cmd) {
   if (cmd !== undefined) {
     lines.push(`export PATH="${dirname(node)}:$PATH"`, cmd);
   } else if (present.length > 0) {
-    lines.push(`exec ${shQuote(node)} --test --test-concurrency=1 --test-reporter=spec ${present.map(shQuote).join(' ')}`);
+    // the spec report goes to the console; a TAP copy goes to the job dir, where the kernel's
+    // console messages (an OOM kill, say) cannot cut into the summary lines we count
+    lines.push(`exec ${shQuote(node)} --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=/moat-vm/result.tap ${present.map(shQuote).join(' ')}`);
   }
   lines.push('');
   writeFileSync(join(dir, 'job.sh'), lines.join('\n'));
-  return { present, missing, cmd };
+  return { present, missing, cmd, dir };
 }
 
 function qemuArgs(vm, kernel, initrd, jobDir, verbose) {
-  const append = ['console=ttyS0', 'panic=-1', ...(verbose ? [] : ['quiet', 'loglevel=4']), 'rdinit=/init', `moat.project=${root}`, ...vm.append];
+  const append = ['console=ttyS0', 'panic=-1', ...(verbose ? [] : ['quiet', 'loglevel=1']), 'rdinit=/init', `moat.project=${root}`, ...vm.append];
   const share = (id, path, extra) => [
     '-fsdev', `local,id=${id},path=${path},security_model=none,multidevs=remap${extra}`,
     '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${id}`,
   ];
   return [
     '-nodefaults', '-no-user-config', '-no-reboot',
-    '-machine', 'pc,accel=tcg', '-cpu', 'max', '-smp', String(vm.cpus ?? 2), '-m', String(vm.memoryMiB ?? 2048),
+    // one vCPU: with several, multi-threaded TCG can race the guest kernel's live code patching
+    // (an int3 oops in a static key seen here), which is the emulator's bug, not the guest's
+    '-machine', 'pc,accel=tcg', '-cpu', 'max', '-smp', String(vm.cpus ?? 1), '-m', String(vm.memoryMiB ?? 2048),
     '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
     '-kernel', kernel, '-initrd', initrd, '-append', append.join(' '),
     ...share('hostroot', '/', ',readonly=on'),
@@ -241,11 +245,13 @@ function summarize(vm, run, job) {
     const what = vm.tests.length === 0 ? 'no moat backend yet' : `test files not built: ${job.missing.join(', ')}`;
     return { ok: rc === 0 && vm.tests.length === 0, line: `${vm.name}: boots${vm.lsm ? ', LSM active' : ''}; 0 tests (${what}) (${time})` };
   }
-  const pass = runnerCount(run.out, 'pass');
-  const fail = runnerCount(run.out, 'fail');
-  const cancelled = runnerCount(run.out, 'cancelled') ?? 0;
+  const tap = join(job.dir, 'result.tap');
+  const report = existsSync(tap) ? readFileSync(tap, 'utf8') : run.out;
+  const pass = runnerCount(report, 'pass');
+  const fail = runnerCount(report, 'fail');
+  const cancelled = runnerCount(report, 'cancelled') ?? 0;
   // a skipped describe() counts as no skipped test: count the reporter's `﹣` lines too
-  const skipped = Math.max(runnerCount(run.out, 'skipped') ?? 0, (run.out.match(/^\s*﹣ /gm) ?? []).length);
+  const skipped = Math.max(runnerCount(report, 'skipped') ?? 0, (run.out.match(/^\s*﹣ /gm) ?? []).length);
   if (pass === undefined || fail === undefined) {
     return { ok: false, line: `${vm.name}: the test runner printed no summary (exit ${rc}) (${time})` };
   }
@@ -295,14 +301,23 @@ async function main() {
     buildInitramfs(initrd);
     console.log(`test-vm: initramfs \`${initrd}\` (${Math.round(statSync(initrd).size / 1024)} KiB, busybox + test/vm/init.sh)`);
     for (const vm of vms) {
-      const jobDir = join(work, vm.name);
-      mkdirSync(jobDir);
-      const job = writeJob(vm, jobDir, node, opts.cmd);
-      for (const m of job.missing) console.log(`test-vm: ${vm.name}: \`${m}\` is not built; not run`);
-      const timeoutS = opts.timeoutS ?? (job.present.length > 0 ? DEFAULT_TIMEOUT_S.tests : DEFAULT_TIMEOUT_S.boot);
-      console.log(`test-vm: ${vm.name}: booting (${vm.append.join(' ')}; ${job.present.length} test files; timeout ${timeoutS}s)`);
-      const run = await runQemu(qemu, qemuArgs(vm, kernel, initrd, jobDir, opts.verbose), timeoutS, opts.quiet, vm.name, join(jobDir, 'console.log'));
-      const s = summarize(vm, run, job);
+      let s;
+      // a guest that dies before its job ends (an emulator fault, not a test failure) gets one
+      // more boot; the summary says so
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const jobDir = join(work, attempt === 1 ? vm.name : `${vm.name}.retry`);
+        mkdirSync(jobDir);
+        const job = writeJob(vm, jobDir, node, opts.cmd);
+        for (const m of job.missing) console.log(`test-vm: ${vm.name}: \`${m}\` is not built; not run`);
+        const timeoutS = opts.timeoutS ?? (job.present.length > 0 ? DEFAULT_TIMEOUT_S.tests : DEFAULT_TIMEOUT_S.boot);
+        console.log(`test-vm: ${vm.name}: booting (${vm.append.join(' ')}; ${job.present.length} test files; timeout ${timeoutS}s)`);
+        const run = await runQemu(qemu, qemuArgs(vm, kernel, initrd, jobDir, opts.verbose), timeoutS, opts.quiet, vm.name, join(jobDir, 'console.log'));
+        s = summarize(vm, run, job);
+        if (attempt === 2) s.line += ' (second boot: the first guest died before its job finished)';
+        const died = /MOAT-VM-DONE/.test(run.out) === false && !run.timedOut;
+        if (!died) break;
+        console.log(`test-vm: ${vm.name}: the guest died before its job finished; booting it once more`);
+      }
       results.push(s);
       console.log(`test-vm: ${s.line}`);
     }

@@ -40,6 +40,11 @@ export interface PlanContext {
   seccomp?: { filter: Uint8Array; flags: number; listenerPath?: string };
   /** an encoded Landlock ruleset (see src/policy/landlock), applied right before seccomp */
   landlock?: Uint8Array;
+  /** the runtime is not root: it can write only a single-id map of its own ids (after
+   * setgroups "deny"), or have newuidmap/newgidmap write subordinate ranges */
+  rootless?: boolean;
+  /** with `rootless`: the maps go through newuidmap/newgidmap (checked by src/runtime/rootless.ts) */
+  rootlessNewIdMap?: boolean;
 }
 
 /** The ops, plus warnings about settings the kernel cannot honour as written. */
@@ -140,6 +145,9 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
     const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
     if (u) clone.uidMap = u;
     if (g) clone.gidMap = g;
+    // an unprivileged writer of gid_map must deny setgroups first (user_namespaces(7)); a
+    // multi-id map is written by the setuid newuidmap/newgidmap instead (value bit 2)
+    if (ctx.rootless) clone.value = (clone.value as number) | (ctx.rootlessNewIdMap ? 4 : 1);
   }
   ops.push(clone);
   return ops;
@@ -239,6 +247,10 @@ function credentialOps(spec: OciSpec, ctx: PlanContext, warnings: ConfigIssue[])
   // Landlock needs no_new_privs or CAP_SYS_ADMIN, like seccomp, so it sits just before it
   if (ctx.landlock) seccomp.unshift({ op: 'landlock', bytes: ctx.landlock, origin: 'annotations.run.moat.landlock' });
   const user: PlanOp = { op: 'set_user', uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], origin: 'process.user' };
+  // setgroups is denied in a user namespace whose gid map an unprivileged runtime wrote itself
+  // (flags bit 0: leave the groups; src/runtime/rootless.ts refuses additionalGids there)
+  const deniedGroups = ctx.rootless && !ctx.rootlessNewIdMap && (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+  if (deniedGroups) user.flags = 1;
   const caps: PlanOp = { op: 'caps', capBnd: bnd, capEff: eff, capPrm: prm, capInh: inh, capAmb: amb, origin: 'process.capabilities' };
   // With no_new_privs the filter goes last, so it never has to allow the setup syscalls.
   // Without it, loading a filter needs CAP_SYS_ADMIN, so the filter goes first, while the
@@ -316,6 +328,9 @@ export interface ExecContext {
   preserveFds?: number;
   seccomp?: { filter: Uint8Array; flags: number };
   landlock?: Uint8Array;
+  /** the container's user namespace denies setgroups (`/proc/PID/setgroups` is `deny`: a
+   * rootless single-id map): the process keeps its groups */
+  setgroupsDenied?: boolean;
 }
 
 /** Compiles the ops that start one more process inside a running container. */
@@ -333,7 +348,7 @@ export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
   ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
   ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
   const warnings: ConfigIssue[] = [];
-  ops.push(...credentialOps(spec, { ...ctx, bundle: '', mode: 'detach', fifoPath: '', cgroupDirs: [], cgroupMounts: {} }, warnings));
+  ops.push(...credentialOps(spec, { ...ctx, bundle: '', mode: 'detach', fifoPath: '', cgroupDirs: [], cgroupMounts: {}, rootless: !!ctx.setgroupsDenied, rootlessNewIdMap: false }, warnings));
   ops.push({ op: 'exec', args: p.args!, env: p.env ?? [], keepFds: ctx.preserveFds ?? 0, origin: 'process.args' });
   return { ops, warnings };
 }

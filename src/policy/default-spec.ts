@@ -62,7 +62,7 @@ export function defaultOciSpec(o: DefaultSpecOptions = {}): OciSpec {
     spec.linux!.gidMappings = [{ containerID: 0, hostID: o.rootless.gid, size: 1 }];
     delete spec.linux!.resources;
     // a rootless user cannot mount sysfs for a network namespace it does not own: bind it
-    spec.mounts![5] = { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+    spec.mounts![5] = { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro', 'rro'] };
   }
   return spec;
 }

@@ -15,6 +15,7 @@ import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
 import { log } from './log.js';
 import { procStat, StateStore, type ContainerRecord } from './state.js';
+import { isRootless, requestedLimits, rootlessMaps } from './rootless.js';
 
 /** Options of `create` (and of `run`, which adds `mode: 'foreground'`). */
 export interface CreateOptions {
@@ -68,6 +69,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const landlock = compileLandlock(spec, landlockHost(o.root));
   if (landlock.issues.length) throw new ConfigError(landlock.issues, `invalid config in \`${bundle}\``);
   for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
+  // without root: id maps only of the caller's own ids or subordinate ranges, and cgroups
+  // only where limits are asked (refused by name where the host does not let the user)
+  const rootless = isRootless();
+  const maps = rootless ? rootlessMaps(spec) : { maps: { useNewIdMap: false }, issues: [] };
+  if (maps.issues.length) throw new ConfigError(maps.issues, `invalid config in \`${bundle}\``);
+  const limits = rootless ? requestedLimits(spec.linux?.resources) : [];
+  if (rootless && !limits.length && spec.linux?.cgroupsPath) log('warn', 'linux.cgroupsPath: not used without root and without limits: the container stays in the caller\'s cgroup');
   store.reserve(o.id);
   // the lock is held until the container waits for start, so that a `delete` or `start`
   // racing with this create sees either nothing or a complete container
@@ -82,13 +90,30 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from
     store.write(rec);
-    cgroup = createContainerCgroup(cgroupHostInfo(), { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) });
-    rec.cgroup = cgroup;
-    store.write(rec);
-    for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
+    const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
+    if (!rootless) cgroup = createContainerCgroup(cgroupHostInfo(), cgOpts);
+    else if (limits.length) {
+      // limits asked: only a cgroup the user may write (a delegated one) can hold them
+      try {
+        cgroup = createContainerCgroup(cgroupHostInfo(), cgOpts);
+      } catch (e) {
+        const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? (e as NodeJS.ErrnoException)).code;
+        if (!['EACCES', 'EPERM', 'EROFS'].includes(code ?? '') && !/\b(EACCES|EPERM|EROFS)\b/.test((e as Error).message)) throw e;
+        throw new ConfigError(limits.map((path) => ({ code: 'rootless_cgroup', path, message: `cgroup limits need root or a delegated cgroup on this host (${(e as Error).message}); remove the limit or run as root` })), `invalid config in \`${bundle}\``);
+      }
+    } else {
+      // nothing asked of cgroups, so nothing is dropped: the container shares the caller's cgroup
+      log('debug', `rootless: no cgroup limits asked; the container stays in the caller's cgroup${spec.linux?.resources?.devices?.length ? ' (`linux.resources.devices` rules are not enforced: the container only has the device nodes bound in from the host, with your own access to them)' : ''}`);
+    }
+    if (cgroup) {
+      rec.cgroup = cgroup;
+      store.write(rec);
+      for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
+    }
     const built = buildPlan(spec, {
-      bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroupJoinDirs(cgroup), cgroupMounts: cgroupMountDirs(cgroup),
-      ...(cgroup.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
+      bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroup ? cgroupJoinDirs(cgroup) : [], cgroupMounts: cgroup ? cgroupMountDirs(cgroup) : {},
+      rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
+      ...(cgroup?.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
       noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
       ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),

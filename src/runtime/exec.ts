@@ -1,6 +1,6 @@
 // exec: one more process inside a running container, with the container's security
 // settings unless the caller overrides them.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildExecPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
@@ -14,6 +14,15 @@ import { checkSpec } from './load-spec.js';
 import { log } from './log.js';
 import { statusOf } from './lifecycle.js';
 import { StateStore } from './state.js';
+
+/** True if the container's user namespace forbids setgroups (a single-id rootless map). */
+function setgroupsDenied(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
 
 /** Options of `exec`. */
 export interface ExecOptions {
@@ -48,6 +57,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}), preserveFds: o.preserveFds ?? 0,
     ...(loaded.seccomp ? { seccomp: loaded.seccomp } : {}),
     ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
+    // a rootless container's user namespace denies setgroups: leave the groups as they are
+    setgroupsDenied: setgroupsDenied(rec.pid),
   });
   for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
   const helper = runHelper({ ops: built.ops, preserveFds: o.preserveFds ?? 0 });

@@ -3,9 +3,10 @@ import { parseArgs, flagHelp, UsageError, type FlagSpec } from '../args.js';
 import { COMMANDS } from './commands.js';
 import { configureLog, log } from '../../runtime/log.js';
 import { err, out } from './output.js';
+import { defaultStateRoot } from '../../runtime/rootless.js';
 
 const GLOBAL: Record<string, FlagSpec> = {
-  root: { type: 'string', help: 'state directory (default /run/moat-oci)' },
+  root: { type: 'string', help: 'state directory (default /run/moat-oci; without root $XDG_RUNTIME_DIR/moat-oci, else /run/user/UID/moat-oci, else /tmp/moat-oci-UID)' },
   log: { type: 'string', help: 'log file' },
   'log-format': { type: 'string', help: 'text or json' },
   debug: { type: 'bool', help: 'log debug messages' },
@@ -68,7 +69,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const parsed = parseArgs(rest, cmd.flags, cmd.stopAtPositional);
     const handler = await cmd.load();
-    code = await handler({ root: (g.root as string) ?? '/run/moat-oci', flags: parsed.flags, args: parsed.rest, systemdCgroup: !!g['systemd-cgroup'] });
+    code = await handler({ root: (g.root as string) ?? defaultStateRoot(), flags: parsed.flags, args: parsed.rest, systemdCgroup: !!g['systemd-cgroup'] });
   } catch (e) {
     printError(e);
     code = e instanceof UsageError ? 2 : 1;
