@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic.js';
-import { ownPrivateDirs } from './userns.js';
+import { ownPrivateDirs, releaseSweptUserNamespace } from './userns.js';
 import { crashPoint } from './crash.js';
 import type { SandboxDefinition } from './definition.js';
 import { ManagerError } from './errors.js';
@@ -44,10 +44,21 @@ export class SandboxStore {
     this.layout.ensure();
     for (const n of readdirSync(this.layout.staging)) {
       const pid = Number(n.split('.').at(-2));
-      if (!pid || !pidAlive(pid)) sweep(join(this.layout.staging, n));
+      if (!pid || !pidAlive(pid)) this.sweep(join(this.layout.staging, n));
     }
-    for (const n of readdirSync(this.layout.trash)) sweep(join(this.layout.trash, n));
+    for (const n of readdirSync(this.layout.trash)) this.sweep(join(this.layout.trash, n));
     return this;
+  }
+
+  /** Removes a crashed command's tree, and returns the id range its sandbox held. */
+  private sweep(dir: string): void {
+    try {
+      const def = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxDefinition;
+      releaseSweptUserNamespace(this, def);
+    } catch {
+      /* no definition yet: no range was recorded with it */
+    }
+    sweep(dir);
   }
 
   /** Names of every sandbox, sorted. */

@@ -7,7 +7,7 @@
 import { lchownSync, readdirSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ManagerError } from './errors.js';
-import { allocateRange, freeRange, rootSubidRange, type IdPool } from '../runtime/idmap-pool.js';
+import { allocateRange, freeRange, freeRangeSync, rootSubidRange, type IdPool } from '../runtime/idmap-pool.js';
 import { IDMAP_ROOTFS_ANNOTATION } from '../plan/build-plan.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import type { SandboxDefinition } from './definition.js';
@@ -38,6 +38,12 @@ export async function assignUserNamespace(store: SandboxStore, def: SandboxDefin
 /** Returns a deleted sandbox's range to the pool. */
 export async function releaseUserNamespace(store: SandboxStore, def: SandboxDefinition): Promise<void> {
   if (def.userns.mode === 'private') await freeRange(pool(), owner(store, def.name));
+}
+
+/** Returns the range of a sandbox whose create or delete crashed (its tree is being swept),
+ * unless a sandbox of that name exists again. */
+export function releaseSweptUserNamespace(store: SandboxStore, def: SandboxDefinition): void {
+  if (def.userns.mode === 'private' && !store.exists(def.name)) freeRangeSync(pool(), owner(store, def.name));
 }
 
 /** Makes the sandbox's private writable dirs owned by its own root (they are moat's seeds). */

@@ -61,6 +61,39 @@ export function rootSubidRange(o: { subuid?: string; subgid?: string; create?: b
   return range;
 }
 
+/** The lock, taken by waiting synchronously (for callers that cannot await). */
+function withLockSync<T>(file: string, fn: () => T): T {
+  const lock = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
+      if (holder && !processAlive(holder)) {
+        try {
+          unlinkSync(lock);
+        } catch {
+          /* someone else took it over first */
+        }
+        continue;
+      }
+      if ((waited += delay) > 10_000) throw new RuntimeError('ERR_LOCKED', `id range pool \`${file}\` is locked by process ${holder}`);
+      Atomics.wait(pause, 0, 0, delay);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    unlinkSync(lock);
+  }
+}
+
 async function withLock<T>(file: string, fn: () => T): Promise<T> {
   const lock = `${file}.lock`;
   mkdirSync(dirname(file), { recursive: true });
@@ -117,6 +150,16 @@ export async function allocateRange(pool: IdPool, owner: string): Promise<IdRang
       return { start, size: RANGE_SIZE };
     }
     throw new RuntimeError('ERR_UNSUPPORTED', `no free id range left in ${pool.range.start}-${pool.range.start + pool.range.size - 1} (${used.size} in use)`);
+  });
+}
+
+/** Gives `owner`'s range back to the pool, waiting synchronously for the lock. */
+export function freeRangeSync(pool: IdPool, owner: string): void {
+  withLockSync(pool.file, () => {
+    const a = readAllocations(pool.file);
+    if (a[owner] === undefined) return;
+    delete a[owner];
+    writeAllocations(pool.file, a);
   });
 }
 
