@@ -3,6 +3,7 @@ export { SandboxStore } from './store.js';
 export { resolveDataDir, DEFAULT_DATA_DIR, Layout } from './layout.js';
 export { defineSandbox, parseSize, DEFAULT_PIDS, type SandboxDefinition, type SandboxOptions } from './definition.js';
 export { createSandbox } from './create.js';
+export { cloneSandbox } from './clone.js';
 export { startSandbox, stopSandbox, deleteSandbox } from './lifecycle.js';
 export { runSandbox, type RunOptions } from './run.js';
 export { execInSandbox, type ExecOptions } from './exec.js';

@@ -87,7 +87,7 @@ export class SandboxStore {
   }
 
   /** Makes a sandbox: its root and definition in a staging dir, then one rename into place. */
-  create(def: SandboxDefinition): void {
+  create(def: SandboxDefinition, seed?: (rootfs: string, writable: string[]) => void): void {
     if (this.exists(def.name)) throw new ManagerError('ERR_SANDBOX_EXISTS', `sandbox \`${def.name}\` already exists`);
     const stage = join(this.layout.staging, `${def.name}.${process.pid}.${randomBytes(4).toString('hex')}`);
     mkdirSync(stage, { mode: 0o711 });
@@ -96,7 +96,9 @@ export class SandboxStore {
       mkdirSync(rootfs, { mode: 0o755 });
       const t = getTemplate(def.template);
       t.prepare(rootfs, def.hostname);
-      ownPrivateDirs(rootfs, t.writable, def);
+      // the private dirs: the template's seeds owned by the sandbox's root, or (clone) a copy
+      if (seed) seed(rootfs, t.writable);
+      else ownPrivateDirs(rootfs, t.writable, def);
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
       writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       crashPoint('create:staged');

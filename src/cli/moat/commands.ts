@@ -88,6 +88,11 @@ export const COMMANDS: Record<string, Command> = {
   list: { usage: 'list [--json]', help: 'list sandboxes and what they are doing', flags: { json, quiet: { type: 'bool', alias: 'q', help: 'print only names' } }, load: async () => (await import('./verbs/list.js')).list },
   inspect: { usage: 'inspect NAME [--json]', help: 'show the effective configuration and every security layer', flags: { json }, load: async () => (await import('./verbs/inspect.js')).inspect },
   logs: { usage: 'logs NAME [-f]', help: 'print the sandbox\'s output', flags: { follow: { type: 'bool', alias: 'f', help: 'keep printing until the sandbox stops' } }, load: async () => (await import('./verbs/logs.js')).logs },
+  clone: {
+    usage: 'clone SRC DST', help: 'make sandbox DST from SRC: its settings and a copy of its private /etc, /var, /root and /home',
+    flags: {},
+    load: async () => (await import('./verbs/clone.js')).clone,
+  },
   generate: {
     usage: 'generate systemd NAME [--time S]', help: 'print a systemd unit that starts and stops the sandbox with the host',
     flags: { time: { type: 'string', alias: 't', help: 'seconds the unit\'s stop waits after SIGTERM (default 10)' } },

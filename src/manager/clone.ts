@@ -1,0 +1,59 @@
+// `moat clone SRC DST`: a new sandbox with SRC's definition and a copy of its private state
+// (/etc, /var, /root, /home), owned by DST's own id range. SRC must not be running, so the copy
+// is consistent.
+import { copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../spec/issues.js';
+import type { SandboxDefinition } from './definition.js';
+import { ManagerError, withSandboxContext } from './errors.js';
+import { withSandboxLock } from './lifecycle.js';
+import { sandboxNameIssue } from './names.js';
+import { sandboxStatus } from './status.js';
+import type { SandboxStore } from './store.js';
+import { assignUserNamespace, releaseUserNamespace } from './userns.js';
+
+/** Copies a tree keeping modes, and owners as `mapId` says; device nodes are not copied. */
+function copyTree(src: string, dst: string, mapId: (id: number) => number): void {
+  const st = lstatSync(src);
+  if (st.isDirectory()) {
+    mkdirSync(dst, { recursive: true });
+    for (const e of readdirSync(src)) copyTree(join(src, e), join(dst, e), mapId);
+  } else if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
+  else if (st.isFile()) copyFileSync(src, dst);
+  else return;
+  lchownSync(dst, mapId(st.uid), mapId(st.gid));
+  if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
+}
+
+/** Makes DST from SRC. */
+export async function cloneSandbox(store: SandboxStore, src: string, dst: string): Promise<SandboxDefinition> {
+  const issue = sandboxNameIssue(dst, 'DST');
+  if (issue) throw new ConfigError([issue], `clone \`${src}\``);
+  return withSandboxLock(store, src, async () => {
+    const from = store.read(src);
+    const { status } = sandboxStatus(store, src);
+    if (status === 'running' || status === 'paused') throw new ManagerError('ERR_SANDBOX_RUNNING', `sandbox \`${src}\` is ${status}: stop it before cloning, so that the copy is consistent`);
+    const def: SandboxDefinition = {
+      ...structuredClone(from), name: dst, created: new Date().toISOString(), ephemeral: false,
+      hostname: from.hostname === src.replace(/_/g, '-').slice(0, 63) ? dst.replace(/_/g, '-').slice(0, 63) : from.hostname,
+      userns: from.userns.mode === 'private' ? { mode: 'private', start: 0, size: 0 } : { mode: 'host' },
+    };
+    await withSandboxLock(store, dst, async () => {
+      try {
+        await assignUserNamespace(store, def);
+        const old = from.userns, now = def.userns;
+        const mapId = (id: number) => (old.mode === 'private' && now.mode === 'private' && id >= old.start && id < old.start + old.size ? id - old.start + now.start : id);
+        store.create(def, (rootfs, writable) => {
+          for (const d of writable) {
+            rmSync(join(rootfs, d), { recursive: true, force: true });
+            copyTree(join(store.layout.rootfs(src), d), join(rootfs, d), mapId);
+          }
+        });
+      } catch (e) {
+        if (!store.exists(dst)) await releaseUserNamespace(store, def).catch(() => {});
+        throw withSandboxContext(e, `clone \`${src}\` to \`${dst}\``);
+      }
+    });
+    return def;
+  });
+}
