@@ -77,16 +77,21 @@ void ns_preopen(struct plan *p) {
   }
 }
 
+static int joined_mnt;
+
 void op_ns_join(const struct op *o) {
   if (setns(ns_fds[H.op_index], (int)o->num[PA_NSTYPE]) < 0) die(errno, "join namespace `%s`", o->str[PA_PATH]);
   close(ns_fds[H.op_index]);
   if (o->num[PA_NSTYPE] == CLONE_NEWUSER) H.userns = 1;
+  if (o->num[PA_NSTYPE] == CLONE_NEWNS) joined_mnt = 1;
 }
 
 /* Connects a host unix socket (console socket, seccomp listener) while host paths resolve. */
 void op_connect(const struct op *o) {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   const char *path = o->str[PA_PATH];
+  /* a host path: after joining a container's mount namespace it would resolve in there */
+  if (joined_mnt) die(EINVAL, "socket `%s` after joining a mount namespace", path);
   if (strlen(path) >= sizeof sa.sun_path) die(ENAMETOOLONG, "socket path `%s`", path);
   strcpy(sa.sun_path, path);
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

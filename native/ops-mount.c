@@ -46,7 +46,10 @@ static int follow_dangling(int dir, const char *name, const char *done, const ch
   ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
   if (n < 0) return -1;
   target[n] = 0;
-  snprintf(next, sizeof next, "%s/%s%s%s", target[0] == '/' ? "" : done, target, *rest ? "/" : "", rest);
+  if (snprintf(next, sizeof next, "%s/%s%s%s", target[0] == '/' ? "" : done, target, *rest ? "/" : "", rest) >= (int)sizeof next) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   return open_in_root_depth(next, flags, create, depth + 1);
 }
 

@@ -45,7 +45,7 @@ void op_domainname(const struct op *o) {
  * own /proc so that it lands in the container's namespaces. */
 void op_sysctl(const struct op *o) {
   char path[512];
-  snprintf(path, sizeof path, "/proc/sys/%s", o->str[PA_NAME]);
+  if (snprintf(path, sizeof path, "/proc/sys/%s", o->str[PA_NAME]) >= (int)sizeof path) die(ENAMETOOLONG, "sysctl `%s`", o->str[PA_NAME]);
   for (char *c = path + 10; *c; c++) if (*c == '.') *c = '/';
   int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   size_t n = strlen(o->str[PA_DATA]);
@@ -110,9 +110,12 @@ static void wait_hook(pid_t pid, const struct op *o) {
   int status;
   if (has(o, PA_TIMEOUT) && o->num[PA_TIMEOUT] > 0) {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0) { kill(pid, SIGKILL); die(errno, "watch %s hook `%s`", o->str[PA_NAME], o->str[PA_PATH]); }
     struct pollfd p = { .fd = pfd, .events = POLLIN };
+    /* the parser allows up to a day; poll takes an int of milliseconds */
+    uint64_t secs = o->num[PA_TIMEOUT] > 86400 ? 86400 : o->num[PA_TIMEOUT];
     int r;
-    do r = poll(&p, 1, (int)(o->num[PA_TIMEOUT] * 1000)); while (r < 0 && errno == EINTR);
+    do r = poll(&p, 1, (int)(secs * 1000)); while (r < 0 && errno == EINTR);
     if (r == 0) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);

@@ -300,3 +300,11 @@ test('hostname and domainname ops run only inside a new uts namespace', () => {
   assert.ok((Number(l[of(l, 'clone')[0]!]!.flags) & CLONE_FLAGS.uts) !== 0);
   before(of(l, 'clone'), [...of(l, 'hostname'), ...of(l, 'domainname')], 'clone < hostname');
 });
+
+test('exec connects the console socket before joining any namespace (a host path)', () => {
+  const s = spec((c) => (c.process.terminal = true));
+  const { ops } = buildExecPlan(s, { pid: 42, namespaces: ['user', 'pid', 'mount'], cgroupDirs: [], detach: true, consoleSocket: '/run/console.sock' });
+  const connect = ops.findIndex((o) => o.op === 'connect');
+  const firstJoin = ops.findIndex((o) => o.op === 'ns_join');
+  assert.ok(connect >= 0 && connect < firstJoin, `connect at ${connect}, first join at ${firstJoin}`);
+});

@@ -86,7 +86,8 @@ interface IdmapTrees {
 }
 
 /** The annotation that asks for the rootfs to be id-mapped to the container's user namespace. */
-export const IDMAP_ROOTFS_ANNOTATION = 'run.moat.idmap-rootfs';
+export { IDMAP_ROOTFS_ANNOTATION } from '../spec/parse-oci.js';
+import { IDMAP_ROOTFS_ANNOTATION } from '../spec/parse-oci.js';
 
 /** Id-mapped trees (the rootfs, `idmap` bind mounts): made before clone, where the helper still
  * has the host privilege that marking a mount id-mapped needs. */
@@ -123,12 +124,13 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   idmapOps(spec, ctx, ops, trees);
   if (ctx.deviceBpf) ops.push({ op: 'device_bpf', path: ctx.deviceBpf.dir, bytes: ctx.deviceBpf.insns, origin: 'linux.resources.devices' });
   const nss = linux.namespaces ?? [];
+  // host sockets first, before any namespace is joined: their paths are host paths
+  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
+  if (ctx.seccomp?.listenerPath) ops.push({ op: 'connect', name: 'seccomp', path: ctx.seccomp.listenerPath, origin: 'linux.seccomp.listenerPath' });
   for (const type of JOIN_ORDER) {
     const i = nss.findIndex((n) => n.type === type && n.path);
     if (i >= 0) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: nss[i]!.path!, origin: `linux.namespaces[${i}].path` });
   }
-  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
-  if (ctx.seccomp?.listenerPath) ops.push({ op: 'connect', name: 'seccomp', path: ctx.seccomp.listenerPath, origin: 'linux.seccomp.listenerPath' });
   const ti = nss.findIndex((n) => n.type === 'time' && !n.path);
   if (ti >= 0) {
     const off = linux.timeOffsets ?? {};
@@ -338,9 +340,12 @@ export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
   const p = spec.process!;
   const ops: PlanOp[] = [];
   for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, origin: 'linux.cgroupsPath' });
+  // the console socket is a host path: connect before joining the container's mount
+  // namespace, after which the path would resolve in the container (which could then answer
+  // with a socket of its own and receive the pty master)
+  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
   for (const type of JOIN_ORDER)
     if (ctx.namespaces.includes(type)) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: `/proc/${ctx.pid}/ns/${type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type}`, origin: 'linux.namespaces' });
-  if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
   const relay = !ctx.detach && p.terminal && !ctx.consoleSocket;
   ops.push({ op: 'clone', flags: 0, mode: ctx.detach ? 0 : 1, value: relay ? 2 : 0, origin: 'process' });
   if (p.terminal) ops.push({ op: 'console', origin: 'process.terminal' });

@@ -164,3 +164,16 @@ test('a `__proto__` sysctl key is reported, not silently dropped', () => {
   const r = parseOciConfig(c);
   assert.deepEqual(r.issues.map((i) => i.path), ['linux.sysctl.__proto__']);
 });
+
+test('CAP_SYS_ADMIN with id-mapped mounts is refused (the container could make them writable)', () => {
+  const c = runcConfig();
+  c.linux.namespaces.push({ type: 'user' });
+  c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  c.annotations = { 'run.moat.idmap-rootfs': 'true' };
+  c.process.capabilities.bounding.push('CAP_SYS_ADMIN');
+  const r = parseOciConfig(c);
+  assert.deepEqual(r.issues.map((i) => [i.path, i.code]), [['process.capabilities.bounding[3]', 'unsafe']]);
+  delete c.annotations;
+  assert.deepEqual(parseOciConfig(c).issues, [], 'without id mapping it is the caller\'s choice');
+});

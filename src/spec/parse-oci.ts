@@ -19,6 +19,9 @@ const PROPAGATIONS = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rpriva
 /** RLIMIT_* names known to Linux, in resource number order. */
 export const RLIMITS = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME'];
 
+/** The annotation that asks for the rootfs to be id-mapped to the container's user namespace. */
+export const IDMAP_ROOTFS_ANNOTATION = 'run.moat.idmap-rootfs';
+
 /** Parses config.json's document. */
 export function parseOciConfig(doc: Json): ParsedOci {
   const issues = new IssueList();
@@ -298,6 +301,12 @@ function crossCheck(spec: OciSpec, issues: IssueList): void {
   const mnt = ns.get('mount');
   if (!mnt) issues.add('needs_namespace', 'linux.namespaces', 'a container needs its own mount namespace (moat never mounts in the host\'s)');
   else if (mnt.path) issues.add('unsupported', `linux.namespaces[${mnt.i}].path`, 'joining an existing mount namespace is not supported: the rootfs could not be set up');
+  // an id-mapped tree is attached by the container's process into its own mount namespace,
+  // so the kernel does not lock its read-only flag: with CAP_SYS_ADMIN in its user namespace
+  // the container could clear it and write as the tree's host owners (root, for /usr)
+  const idmapped = spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' || (spec.mounts ?? []).some((m) => (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap'));
+  const admin = (spec.process?.capabilities?.bounding ?? []).findIndex((c) => capabilityNumber(c) === 21);
+  if (idmapped && admin >= 0) issues.add('unsafe', `process.capabilities.bounding[${admin}]`, 'CAP_SYS_ADMIN with id-mapped mounts would let the container make them writable and write as their host owners; drop the capability or the id mapping');
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
     const path = `linux.sysctl.${key}`;
     const ipc = /^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced)|fs\.mqueue\.[a-z_]+)$/.test(key);
