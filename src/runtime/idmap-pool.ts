@@ -61,32 +61,31 @@ export function rootSubidRange(o: { subuid?: string; subgid?: string; create?: b
   return range;
 }
 
-/** The lock, taken by waiting synchronously (for callers that cannot await). */
-function withLockSync<T>(file: string, fn: () => T): T {
-  const lock = `${file}.lock`;
-  mkdirSync(dirname(file), { recursive: true });
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
-      if (holder && !processAlive(holder)) {
-        try {
-          unlinkSync(lock);
-        } catch {
-          /* someone else took it over first */
-        }
-        continue;
-      }
-      if ((waited += delay) > 10_000) throw new RuntimeError('ERR_LOCKED', `id range pool \`${file}\` is locked by process ${holder}`);
-      Atomics.wait(pause, 0, 0, delay);
-    }
+/** One try at the pool's lock: true when taken; a dead holder's lock is removed (and the
+ * caller tries again at once). Throws once `waited` is past the limit. */
+function tryLock(lock: string, waited: number): boolean | 'retry' {
+  try {
+    const fd = openSync(lock, 'wx', 0o600);
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
+  const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
+  if (holder && !processAlive(holder)) {
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* someone else took it over first */
+    }
+    return 'retry';
+  }
+  if (waited > 10_000) throw new RuntimeError('ERR_LOCKED', `id range pool \`${lock}\` is locked by process ${holder}`);
+  return false;
+}
+
+function locked<T>(lock: string, fn: () => T): T {
   try {
     return fn();
   } finally {
@@ -94,34 +93,31 @@ function withLockSync<T>(file: string, fn: () => T): T {
   }
 }
 
+/** The lock, taken by waiting synchronously (for callers that cannot await). */
+function withLockSync<T>(file: string, fn: () => T): T {
+  const lock = `${file}.lock`;
+  mkdirSync(dirname(file), { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {
+    const r = tryLock(lock, waited);
+    if (r === true) return locked(lock, fn);
+    if (r === false) {
+      Atomics.wait(pause, 0, 0, delay);
+      waited += delay;
+    }
+  }
+}
+
 async function withLock<T>(file: string, fn: () => T): Promise<T> {
   const lock = `${file}.lock`;
   mkdirSync(dirname(file), { recursive: true });
   for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
-      if (holder && !processAlive(holder)) {
-        try {
-          unlinkSync(lock);
-        } catch {
-          /* someone else took it over first */
-        }
-        continue;
-      }
-      if ((waited += delay) > 10_000) throw new RuntimeError('ERR_LOCKED', `id range pool \`${file}\` is locked by process ${holder}`);
-      await new Promise((r) => setTimeout(r, delay));
+    const r = tryLock(lock, waited);
+    if (r === true) return locked(lock, fn);
+    if (r === false) {
+      await new Promise((res) => setTimeout(res, delay));
+      waited += delay;
     }
-  }
-  try {
-    return fn();
-  } finally {
-    unlinkSync(lock);
   }
 }
 
