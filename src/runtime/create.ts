@@ -145,6 +145,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // that `delete` can find and clean up
     store.write(rec);
     await helper.ready;
+    // the helper's own process joined the container's cgroups before clone: wait until it is
+    // gone (and reaped), so that no one sees it there, or in pids.current, after create
+    if (mode === 'detach') await helper.exit;
     if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
     release();
     return { record: rec, helper };
