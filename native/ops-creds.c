@@ -96,7 +96,8 @@ void op_seccomp(const struct op *o) {
 
 static const char *find_in_path(const char *name, char **env, char *buf, size_t len) {
   if (strchr(name, '/')) return name;
-  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  /* the container's own PATH, as runc looks it up: no default of the helper's */
+  const char *path = "";
   for (char **e = env; e && *e; e++) if (!strncmp(*e, "PATH=", 5)) path = *e + 5;
   for (const char *p = path; *p;) {
     const char *end = strchrnul(p, ':');

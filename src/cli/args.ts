@@ -57,6 +57,20 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, stopA
   return { flags, rest };
 }
 
+/** Splits the global flags (before the command) from the command and its arguments. */
+export function splitGlobalArgs(argv: string[], specs: Record<string, FlagSpec>): { global: string[]; command?: string; rest: string[] } {
+  const global: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) return { global, command: a, rest: argv.slice(i + 1) };
+    global.push(a);
+    const name = a.replace(/^--?/, '').split('=')[0]!;
+    const spec = (Object.hasOwn(specs, name) ? specs[name] : undefined) ?? Object.values(specs).find((s) => s.alias === name);
+    if (spec && spec.type !== 'bool' && !a.includes('=')) global.push(argv[++i] ?? '');
+  }
+  return { global, rest: [] };
+}
+
 /** Help text for a set of flags. */
 export function flagHelp(specs: Record<string, FlagSpec>): string {
   return Object.entries(specs)

@@ -103,7 +103,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       }
     } else {
       // nothing asked of cgroups, so nothing is dropped: the container shares the caller's cgroup
-      log('debug', `rootless: no cgroup limits asked; the container stays in the caller's cgroup${spec.linux?.resources?.devices?.length ? ' (`linux.resources.devices` rules are not enforced: the container only has the device nodes bound in from the host, with your own access to them)' : ''}`);
+      log('debug', "rootless: no cgroup limits asked; the container stays in the caller's cgroup");
+      // device rules are a layer the config asked for: say that it is not applied
+      if (spec.linux?.resources?.devices?.length) log('warn', 'linux.resources.devices: not enforced without a cgroup (rootless): the container has only the device nodes bound in from the host, with your own access to them');
     }
     if (cgroup) {
       rec.cgroup = cgroup;

@@ -235,6 +235,7 @@ export interface CliOptions {
   timeoutMs?: number; // default 30 000
   env?: object; // merged over process.env
   extraFds?: number[]; // fds of this process passed at 3, 4, ... (for --preserve-fds)
+  script?: string; // the CLI to run (default bin/moat-oci.js)
 }
 
 // Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
@@ -251,7 +252,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
     let child;
     try {
-      child = spawn(process.execPath, [cliPath, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
+      child = spawn(process.execPath, [opts.script ?? cliPath, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
     } finally {
       for (const fd of fds) closeSync(fd);
     }

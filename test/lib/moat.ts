@@ -1,11 +1,10 @@
 // Integration-test helpers for the `moat` CLI: a temporary data directory per test file,
 // running `node bin/moat.js --data-dir DIR ...`, and checks that nothing is left behind.
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { removeTree, repoRoot, type CliResult } from './bundle.js';
+import { removeTree, repoRoot, runCli, type CliResult } from './bundle.js';
 import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
 /** The moat CLI entry point. */
@@ -18,36 +17,9 @@ export interface MoatOptions {
   env?: Record<string, string>;
 }
 
-/** Runs `node bin/moat.js ...args` (output through files, as runCli does). */
+/** Runs `node bin/moat.js ...args` (through runCli: output through files). */
 export function runMoat(args: string[], opts: MoatOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), 'moat-cli-'));
-    writeFileSync(join(dir, 'in'), opts.input ?? '');
-    const fds = [openSync(join(dir, 'in'), 'r'), openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
-    let child;
-    try {
-      child = spawn(process.execPath, [moatPath, ...args], { env: { ...process.env, ...opts.env }, stdio: fds });
-    } finally {
-      for (const fd of fds) closeSync(fd);
-    }
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 60_000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(e);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const stdout = readFileSync(join(dir, 'out'), 'utf8');
-      const stderr = readFileSync(join(dir, 'err'), 'utf8');
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
+  return runCli(args, { ...opts, timeoutMs: opts.timeoutMs ?? 60_000, script: moatPath });
 }
 
 /** A data directory for one test file; `cleanup` force-deletes every sandbox and removes it. */

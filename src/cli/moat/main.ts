@@ -1,5 +1,5 @@
 // moat: named secure sandboxes (issue 7), on the same library as moat-oci, in-process.
-import { flagHelp, parseArgs, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
+import { flagHelp, parseArgs, splitGlobalArgs, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import { configureLog } from '../../runtime/log.js';
 import { COMMANDS, type Command } from './commands.js';
 import { err, out } from './output.js';
@@ -21,19 +21,6 @@ function usage(): string {
 
 function commandHelp(name: string, c: Command): string {
   return `usage: moat ${c.usage}\n\n${c.help}\n\nflags:\n${flagHelp({ ...c.flags, help: HELP })}\n`;
-}
-
-function splitGlobal(argv: string[]): { global: string[]; command?: string; rest: string[] } {
-  const global: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) return { global, command: a, rest: argv.slice(i + 1) };
-    global.push(a);
-    const name = a.replace(/^--?/, '').split('=')[0]!;
-    const spec = GLOBAL[name] ?? Object.values(GLOBAL).find((s) => s.alias === name);
-    if (spec && spec.type !== 'bool' && !a.includes('=')) global.push(argv[++i] ?? '');
-  }
-  return { global, rest: [] };
 }
 
 /** Expands `-it` into `-i -t` when every letter is a boolean flag's alias, up to the point
@@ -82,7 +69,7 @@ export async function main(argv: string[]): Promise<void> {
   let code = 1;
   let failureStatus = 1;
   try {
-    const { global, command, rest } = splitGlobal(argv);
+    const { global, command, rest } = splitGlobalArgs(argv, GLOBAL);
     const g = parseArgs(global, GLOBAL).flags;
     if (g.version) {
       out('moat version 0.1.0\n');

@@ -1,5 +1,5 @@
 // moat-oci: an OCI runtime with runc's command line.
-import { parseArgs, flagHelp, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, flagHelp, splitGlobalArgs, UsageError, type FlagSpec } from '../args.js';
 import { COMMANDS } from './commands.js';
 import { configureLog, log } from '../../runtime/log.js';
 import { err, out } from './output.js';
@@ -22,33 +22,18 @@ function usage(): string {
   return `usage: moat-oci [global flags] COMMAND [flags] [args]\n\ncommands:\n${cmds}\n\nglobal flags:\n${flagHelp(GLOBAL)}\n`;
 }
 
-/** Splits global flags (before the command) from the command and its arguments. */
-function splitGlobal(argv: string[]): { global: string[]; command?: string; rest: string[] } {
-  const global: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) return { global, command: a, rest: argv.slice(i + 1) };
-    global.push(a);
-    const name = a.replace(/^--?/, '').split('=')[0]!;
-    const spec = GLOBAL[name] ?? Object.values(GLOBAL).find((s) => s.alias === name);
-    if (spec && spec.type !== 'bool' && !a.includes('=')) global.push(argv[++i] ?? '');
-  }
-  return { global, rest: [] };
-}
-
 function printError(e: unknown): void {
   const issues = (e as { issues?: { path: string; message: string }[] }).issues;
   const msg = (e as Error).message ?? String(e);
   log('error', issues ? msg.replace(/\n/g, '; ') : msg);
-  if (issues) err(`moat-oci: ${msg}\n`);
-  else err(`moat-oci: ${msg}\n`);
+  err(`moat-oci: ${msg}\n`);
 }
 
 /** Runs the CLI on argv (without node and script); exits the process. */
 export async function main(argv: string[]): Promise<void> {
   let code = 1;
   try {
-    const { global, command, rest } = splitGlobal(argv);
+    const { global, command, rest } = splitGlobalArgs(argv, GLOBAL);
     const g = parseArgs(global, GLOBAL).flags;
     if (g.version) {
       out('moat-oci version 0.1.0\nspec: 1.2.0\n');
