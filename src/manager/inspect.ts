@@ -138,7 +138,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   const def = store.read(name);
   const { status, pid } = sandboxStatus(store, name);
   const t = getTemplate(def.template);
-  let spec = buildSandboxSpec(def, store.layout.rootfs(name));
+  let spec = buildSandboxSpec(def, store.layout.rootfs(name), store.layout.data);
   let cg: ContainerCgroup | undefined;
   if (status !== 'stopped') {
     try {

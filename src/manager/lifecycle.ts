@@ -35,7 +35,7 @@ export async function withSandboxLock<T>(store: SandboxStore, name: string, fn: 
 
 /** The validated spec of a sandbox, ready for createContainer. */
 export function loadSandboxSpec(store: SandboxStore, def: SandboxDefinition): LoadedSpec {
-  return checkSpec(buildSandboxSpec(def, store.layout.rootfs(def.name)), store.layout.sandbox(def.name));
+  return checkSpec(buildSandboxSpec(def, store.layout.rootfs(def.name), store.layout.data), store.layout.sandbox(def.name));
 }
 
 /** Removes the sandbox's runtime container, whatever it is doing (call with the lock held). */

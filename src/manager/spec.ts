@@ -3,24 +3,29 @@
 // no_new_privs, masked paths, a device allow-list) and adds the template's mounts, the
 // private writable dirs, volumes and limits. Built at every start, so a sandbox picks up
 // a stricter default when moat is upgraded.
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { defaultOciSpec } from '../policy/default-spec.js';
 import type { OciMount, OciSpec } from '../spec/oci-types.js';
 import type { SandboxDefinition } from './definition.js';
 import { applyNetwork } from './network.js';
+import { DEFAULT_DATA_DIR } from './layout.js';
 import { getTemplate } from './templates/index.js';
 import { applyUserNamespace } from './userns.js';
 
 /** CFS period used for --cpus. */
 export const CPU_PERIOD = 100_000;
 
-/** The cgroup of a sandbox, beneath moat's own (`moat.sandbox-` never clashes with moat-oci's `moat-ID`). */
-export function sandboxCgroupsPath(name: string): string {
-  return `moat.sandbox-${name}`;
+/** The cgroup of a sandbox, beneath moat's own (`moat.sandbox-` never clashes with moat-oci's
+ * `moat-ID`). Sandboxes of another data directory may share a name, so theirs carry a short
+ * hash of that directory: `moat.sandbox-NAME.1a2b3c4d`. */
+export function sandboxCgroupsPath(name: string, dataDir?: string): string {
+  if (!dataDir || resolve(dataDir) === DEFAULT_DATA_DIR) return `moat.sandbox-${name}`;
+  return `moat.sandbox-${name}.${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 8)}`;
 }
 
-/** The full OCI spec of a sandbox whose root is `rootfs`. */
-export function buildSandboxSpec(def: SandboxDefinition, rootfs: string): OciSpec {
+/** The full OCI spec of a sandbox whose root is `rootfs`, kept in data directory `dataDir`. */
+export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir?: string): OciSpec {
   const t = getTemplate(def.template);
   const spec = defaultOciSpec();
   const p = spec.process!;
@@ -49,7 +54,7 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string): OciSpe
   ];
   spec.mounts = [...spec.mounts!, ...mounts];
   const linux = spec.linux!;
-  linux.cgroupsPath = sandboxCgroupsPath(def.name);
+  linux.cgroupsPath = sandboxCgroupsPath(def.name, dataDir);
   linux.resources = {
     ...linux.resources,
     pids: { limit: def.limits.pids },

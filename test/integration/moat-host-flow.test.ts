@@ -104,7 +104,7 @@ describe('moat: the seed-001 flow on the host template', { skip }, () => {
     assert.equal(existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')), false, 'the server is gone');
     list = JSON.parse(await s.ok(['list', '--json']));
     assert.equal(list[0].status, 'stopped');
-    for (const d of sandboxCgroupDirs('web1')) assert.equal(existsSync(d), false, `stop removes cgroup ${d}`);
+    for (const d of sandboxCgroupDirs('web1', s.data)) assert.equal(existsSync(d), false, `stop removes cgroup ${d}`);
     const ex = await s.moat(['exec', 'web1', '--', 'true']);
     assert.equal(ex.code, 125);
     assert.match(ex.stderr, /not running/);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { removeTree, repoRoot, runCli, type CliResult } from './bundle.js';
 import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
+import { sandboxCgroupsPath } from '../../src/manager/spec.js';
 
 /** The moat CLI entry point. */
 export const moatPath: string = join(repoRoot, 'bin', 'moat.js');
@@ -57,11 +58,12 @@ export class MoatScratch {
 }
 
 /** The cgroup dirs a sandbox would have (beneath this process's cgroup, as the CLI's). */
-export function sandboxCgroupDirs(name: string): string[] {
+export function sandboxCgroupDirs(name: string, dataDir?: string): string[] {
   const host = probeCgroupHost();
+  const leaf = sandboxCgroupsPath(name, dataDir);
   const dirs: string[] = [];
-  if (host.mode !== 'unified') for (const [ctl, mount] of Object.entries(host.v1)) dirs.push(join(mount, host.self[ctl] ?? '/', `moat.sandbox-${name}`));
-  if (host.unified && host.mode !== 'v1') dirs.push(join(host.unified, host.self[''] ?? '/', `moat.sandbox-${name}`));
+  if (host.mode !== 'unified') for (const [ctl, mount] of Object.entries(host.v1)) dirs.push(join(mount, host.self[ctl] ?? '/', leaf));
+  if (host.unified && host.mode !== 'v1') dirs.push(join(host.unified, host.self[''] ?? '/', leaf));
   return dirs;
 }
 
@@ -77,7 +79,7 @@ export function assertSandboxGone(s: MoatScratch, name: string): void {
   assert.deepEqual(s.entries('staging'), [], 'staging not empty');
   assert.deepEqual(s.entries('trash'), [], 'trash not empty');
   assert.ok(!s.entries('locks').some((l) => l.startsWith(`${name}.lock`)), `lock of ${name} left behind`);
-  for (const d of sandboxCgroupDirs(name)) assert.equal(existsSync(d), false, `cgroup ${d} left behind`);
+  for (const d of sandboxCgroupDirs(name, s.data)) assert.equal(existsSync(d), false, `cgroup ${d} left behind`);
   assert.deepEqual(mountsUnder(s.data), [], 'mounts left under the data dir');
 }
 
