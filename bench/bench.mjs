@@ -185,7 +185,7 @@ async function libraryRunner(root, bundleDir) {
   const { runContainer } = await import(join(repo, 'dist', 'src', 'runtime', 'run.js'));
   const { loadBundle } = await import(join(repo, 'dist', 'src', 'runtime', 'load-spec.js'));
   // full isolation: the same config.json as the CLIs, parsed and compiled each time
-  return { run: (id) => runContainer({ root, id, loaded: loadBundle(bundleDir), stdio: ['ignore', 'ignore', 'ignore'] }) };
+  return { run: (id) => runContainer({ root, id, loaded: loadBundle(bundleDir, root), stdio: ['ignore', 'ignore', 'ignore'] }) };
 }
 
 async function main() {

@@ -60,10 +60,12 @@ export function pidsWithArg(s) {
   return pids;
 }
 
-/** Container IDs in a runtime's state root (a directory per container for all three). */
+/** Container IDs in a runtime's state root (a directory per container for all three; moat's
+ * caches, `.landlock-abi` and `.seccomp-cache/`, start with a dot, which no container id does). */
 export function stateEntries(root) {
   try {
     return readdirSync(root).filter((n) => {
+      if (n.startsWith('.')) return false;
       try {
         return statSync(join(root, n)).isDirectory();
       } catch {

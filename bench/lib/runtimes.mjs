@@ -33,7 +33,7 @@ function moatVariant(variant, repo, tmp, root, bun) {
   };
   const bundle = join(repo, 'dist', 'bundle', 'moat-oci.cjs');
   switch (variant) {
-    case 'moat': return ociRuntime('moat', [join(repo, 'bin', 'moat-oci.js')], root, 'bin/moat-oci.js as shipped');
+    case 'moat': return ociRuntime('moat', [join(repo, 'bin', 'moat-oci.cjs')], root, 'bin/moat-oci.cjs as shipped');
     case 'node-nocache': {
       const p = join(tmp, 'entry-node-nocache.cjs');
       writeFileSync(p, `require(${JSON.stringify(bundle)}).main(process.argv.slice(2));\n`);

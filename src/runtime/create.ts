@@ -6,7 +6,6 @@ import { buildPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
 import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
-import type { OciState } from '../spec/oci-types.js';
 import { cgroupJoinDirs, createContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { runHelper, type HelperHandle } from './helper-proc.js';
@@ -14,7 +13,7 @@ import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
 import { log } from './log.js';
-import { procStat, StateStore, type ContainerRecord } from './state.js';
+import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
 import { isRootless, requestedLimits, rootlessMaps } from './rootless.js';
 
 /** Options of `create` (and of `run`, which adds `mode: 'foreground'`). */
@@ -36,13 +35,8 @@ export interface Created {
   helper: HelperHandle;
 }
 
-/** The OCI state document of a record with a given status. */
-export function ociState(rec: Pick<ContainerRecord, 'id' | 'pid' | 'bundle' | 'annotations' | 'spec'>, status: OciState['status']): OciState {
-  const s: OciState = { ociVersion: rec.spec.ociVersion, id: rec.id, status, bundle: rec.bundle };
-  if (status !== 'stopped' && rec.pid) s.pid = rec.pid;
-  if (Object.keys(rec.annotations).length) s.annotations = rec.annotations;
-  return s;
-}
+// in state.ts, so that the verbs after create load no child_process (see lifecycle.ts)
+export { ociState } from './state.js';
 
 /** Maps the container's cgroup dirs to the names a `cgroup` mount shows them under. */
 function cgroupMountDirs(cg: ContainerCgroup): Record<string, string> {

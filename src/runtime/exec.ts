@@ -44,7 +44,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   if (o.process.terminal && o.detach && !o.consoleSocket)
     throw new RuntimeError('ERR_UNSUPPORTED', 'a detached process with a terminal needs --console-socket');
   // the process is checked and the seccomp filter compiled by the same code as at create
-  const loaded = checkSpec({ ...rec.spec, process: o.process }, rec.bundle);
+  const loaded = checkSpec({ ...rec.spec, process: o.process }, rec.bundle, o.root);
   for (const w of loaded.warnings) log('warn', `${w.path}: ${w.message}`);
   // the exec'd process starts outside the container's Landlock domain: it gets an equal
   // one of its own (a sibling; see RulesetUse.exec for what that means for scoping)

@@ -1,12 +1,13 @@
 // The lifecycle verbs after create: start, kill, delete, state, list, ps, pause/resume.
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
 import type { OciState } from '../spec/oci-types.js';
+import { backoffMs } from './cgroups/cgroup-fs.js';
 import { destroyContainerCgroup, isContainerCgroupFrozen, killContainerCgroup, pauseContainerCgroup, resumeContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
-import { ociState } from './create.js';
 import { RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { log } from './log.js';
-import { containerStatus, procStat, StateStore, type ContainerRecord } from './state.js';
+// not create.js: it loads the helper's spawn (node:child_process, net, stream: ~10 ms cold)
+import { containerStatus, ociState, procStat, StateStore, type ContainerRecord } from './state.js';
 
 /** The OCI state of a container, plus what `list` shows. */
 export interface ContainerInfo extends OciState {
@@ -129,12 +130,15 @@ export function containerPids(root: string, id: string): number[] {
   return pids.length ? pids : procStat(rec.pid) ? [rec.pid] : [];
 }
 
+// Node has no pidfd: the wait for a SIGKILLed process polls /proc/PID/stat, first once per
+// event-loop turn (a killed task is usually gone within a millisecond), then backing off
 async function waitGone(pid: number, start: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  for (let delay = 1; Date.now() < deadline; delay = Math.min(delay * 2, 20)) {
+  for (let n = 0; Date.now() < deadline; n++) {
     const st = procStat(pid);
     if (!st || st.start !== start || st.state === 'Z') return true;
-    await new Promise((r) => setTimeout(r, delay));
+    const d = backoffMs(n, 20);
+    await new Promise((r) => (d < 1 ? setImmediate(r) : setTimeout(r, d)));
   }
   return false;
 }

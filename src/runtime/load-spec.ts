@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../spec/issues.js';
 import { parseOciConfig } from '../spec/parse-oci.js';
 import type { OciSpec } from '../spec/oci-types.js';
-import { compileSeccomp, splitSeccompIssues, type CompiledSeccomp } from '../policy/seccomp/index.js';
+import { splitSeccompIssues, type CompiledSeccomp } from '../policy/seccomp/index.js';
+import { compileSeccompCached } from './seccomp-cache.js';
 import { RuntimeError } from './errors.js';
 
 /** A validated spec and what was compiled from it. */
@@ -16,14 +17,15 @@ export interface LoadedSpec {
   warnings: ConfigIssue[];
 }
 
-/** Parses and checks a spec document (from config.json or an in-memory object). */
-export function checkSpec(doc: unknown, bundle: string): LoadedSpec {
+/** Parses and checks a spec document (from config.json or an in-memory object). With
+ * `cacheRoot` (a state root), the compiled seccomp filter is cached there by content. */
+export function checkSpec(doc: unknown, bundle: string, cacheRoot?: string): LoadedSpec {
   const parsed = parseOciConfig(doc);
   const issues = [...parsed.issues];
   const warnings = [...parsed.warnings];
   let seccomp: CompiledSeccomp | undefined;
   if (parsed.spec?.linux?.seccomp) {
-    const r = compileSeccomp(parsed.spec.linux.seccomp, { hostArch: 'x86_64' });
+    const r = compileSeccompCached(parsed.spec.linux.seccomp, 'x86_64', cacheRoot);
     const split = splitSeccompIssues(r.issues);
     issues.push(...split.errors);
     warnings.push(...split.warnings);
@@ -33,8 +35,8 @@ export function checkSpec(doc: unknown, bundle: string): LoadedSpec {
   return seccomp ? { bundle, spec: parsed.spec, seccomp, warnings } : { bundle, spec: parsed.spec, warnings };
 }
 
-/** Loads `<bundle>/config.json`. */
-export function loadBundle(bundleDir: string): LoadedSpec {
+/** Loads `<bundle>/config.json` (`cacheRoot`: as for checkSpec). */
+export function loadBundle(bundleDir: string, cacheRoot?: string): LoadedSpec {
   const bundle = resolve(bundleDir);
   let doc: unknown;
   try {
@@ -44,5 +46,5 @@ export function loadBundle(bundleDir: string): LoadedSpec {
     if (err.code === 'ENOENT') throw new RuntimeError('ERR_NOT_FOUND', `no config.json in bundle \`${bundle}\``);
     throw new RuntimeError('ERR_IO', `read \`${join(bundle, 'config.json')}\`: ${err.message}`, { cause: e });
   }
-  return checkSpec(doc, bundle);
+  return checkSpec(doc, bundle, cacheRoot);
 }

@@ -168,3 +168,11 @@ export function containerStatus(store: StateStore, rec: ContainerRecord, paused:
   if (existsSync(store.fifo(rec.id))) return 'created';
   return paused ? 'paused' : 'running';
 }
+
+/** The OCI state document of a record with a given status. */
+export function ociState(rec: Pick<ContainerRecord, 'id' | 'pid' | 'bundle' | 'annotations' | 'spec'>, status: OciState['status']): OciState {
+  const s: OciState = { ociVersion: rec.spec.ociVersion, id: rec.id, status, bundle: rec.bundle };
+  if (status !== 'stopped' && rec.pid) s.pid = rec.pid;
+  if (Object.keys(rec.annotations).length) s.annotations = rec.annotations;
+  return s;
+}

@@ -18,7 +18,7 @@ export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.u
 export const probePath: string = join(repoRoot, 'test', 'probe', 'probe');
 
 // The CLI entry point that runCli runs.
-export const cliPath: string = join(repoRoot, 'bin', 'moat-oci.js');
+export const cliPath: string = join(repoRoot, 'bin', 'moat-oci.cjs');
 
 const BUSYBOX = '/bin/busybox';
 

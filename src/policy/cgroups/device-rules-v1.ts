@@ -1,6 +1,6 @@
 // Device rules as cgroup v1 `devices.allow`/`devices.deny` writes, and where v1 cannot say what the rules mean.
 import type { OciDeviceCgroup } from '../../spec/oci-types.js';
-import { deviceRulesAllow, normalizeDeviceRule, type DeviceRequest, type NormalDeviceRule } from '../devices/device-rule-match.js';
+import { normalizeDeviceRule, normalRulesAllow, type DeviceRequest, type NormalDeviceRule } from '../devices/device-rule-match.js';
 
 /** One write into the v1 devices controller. */
 export interface V1DeviceWrite {
@@ -87,7 +87,7 @@ export function findV1DeviceGaps(rules: OciDeviceCgroup[]): V1DeviceGaps {
   for (const type of ['c', 'b'] as const) for (const major of values((r) => r.major)) for (const minor of values((r) => r.minor)) {
     for (const access of REAL_ACCESS) {
       const d: DeviceRequest = { type, major, minor, access };
-      const want = deviceRulesAllow(rules, d), got = model.allows(d);
+      const want = normalRulesAllow(norm, d), got = model.allows(d);
       if (got && !want) gaps.looser.push(d);
       if (!got && want) gaps.stricter.push(d);
     }

@@ -47,8 +47,12 @@ export function ruleMatchesDevice(r: NormalDeviceRule, d: DeviceRequest): boolea
  * is allowed only if every bit is. An empty request is denied.
  */
 export function deviceRulesAllow(rules: OciDeviceCgroup[], d: DeviceRequest): boolean {
+  return normalRulesAllow(rules.map(normalizeDeviceRule), d);
+}
+
+/** `deviceRulesAllow` on rules already normalized (callers that ask many requests normalize once). */
+export function normalRulesAllow(norm: readonly NormalDeviceRule[], d: DeviceRequest): boolean {
   if (d.access === 0) return false;
-  const norm = rules.map(normalizeDeviceRule);
   for (const bit of [1, 2, 4]) {
     if (!(d.access & bit)) continue;
     let allowed = false;

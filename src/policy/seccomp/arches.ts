@@ -37,10 +37,23 @@ export interface Abi {
   maxNr: number;
 }
 
+// byNr and maxNr are built on first use: a filter found in the compile cache (or one for
+// fewer arches) never needs the reverse tables, and building all five is start-up time
 function abi(name: AbiName, ociName: string, auditArch: number, hostArch: HostArch, argWords: 1 | 2, nrSpace: [number, number], table: SyscallTable): Abi {
-  const byNr = new Map<number, string>();
-  for (const [sys, nr] of Object.entries(table)) byNr.set(nr, sys);
-  return { name, ociName, auditArch, hostArch, argWords, nrSpace, table, byNr, maxNr: Math.max(...byNr.keys()) };
+  let byNr: Map<number, string> | undefined;
+  const reverse = () => {
+    if (!byNr) {
+      byNr = new Map<number, string>();
+      for (const [sys, nr] of Object.entries(table)) byNr.set(nr, sys);
+    }
+    return byNr;
+  };
+  let maxNr: number | undefined;
+  return {
+    name, ociName, auditArch, hostArch, argWords, nrSpace, table,
+    get byNr() { return reverse(); },
+    get maxNr() { return (maxNr ??= Math.max(...reverse().keys())); },
+  };
 }
 
 const ALL_NRS: [number, number] = [0, 0xffffffff];

@@ -34,6 +34,13 @@ export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
+/** The n-th wait (from 0) of a poll for something the kernel finishes in well under a
+ * millisecond (a killed task leaving cgroup.procs, an emptied cgroup becoming removable):
+ * 0.1 ms, doubling, at most `maxMs`. A fixed 10 ms step cost every `delete` at least that. */
+export function backoffMs(n: number, maxMs = 10): number {
+  return Math.min(0.1 * 2 ** n, maxMs);
+}
+
 /**
  * What cgroupfs does that a plain directory does not: fill a new dir with the controller files,
  * and allow rmdir of a dir that still holds them. Replaced by tests running on a temp dir.

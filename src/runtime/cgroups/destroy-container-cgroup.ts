@@ -1,6 +1,6 @@
 // Kills what is left in a container's cgroup and removes the dirs moat created.
 import { CgroupError, errnoOf } from './cgroup-error.js';
-import { cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
+import { backoffMs, cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
 import type { ContainerCgroup } from './cgroup-types.js';
 import { freezerOf, setCgroupFrozen } from './freeze-container-cgroup.js';
 import { removeCreatedDirs } from './write-cgroup-files.js';
@@ -49,13 +49,13 @@ export function destroyContainerCgroup(cg: ContainerCgroup): void {
   const dirs = ownedDirs(cg);
   killContainerCgroup(cg);
   const deadline = Date.now() + EMPTY_TIMEOUT_MS;
-  while (dirs.some((d) => cgroupPids(d).length > 0)) {
+  for (let n = 0; dirs.some((d) => cgroupPids(d).length > 0); n++) {
     if (Date.now() > deadline) {
       const left = dirs.flatMap(cgroupPids);
       throw new CgroupError(`cgroup still has processes after ${EMPTY_TIMEOUT_MS}ms: \`${left.join(' ')}\``);
     }
     killPids(dirs); // without a freezer a process may have forked meanwhile
-    sleepSync(10);
+    sleepSync(backoffMs(n));
   }
   removeCreatedDirs(cg.created, 1000);
 }

@@ -1,6 +1,6 @@
 // Performs resolved writes in order, and removes dirs moat created.
 import { CgroupError, errnoOf } from './cgroup-error.js';
-import { cgroupfsHooks, sleepSync, writeCgroupFile } from './cgroup-fs.js';
+import { backoffMs, cgroupfsHooks, sleepSync, writeCgroupFile } from './cgroup-fs.js';
 import type { ResolvedWrite } from './resolve-cgroup-writes.js';
 
 // pairs the kernel validates against each other: when raising a limit the second must go first
@@ -37,13 +37,13 @@ export function removeCreatedDirs(created: string[], retryBusyMs = 0): void {
   let cause: unknown;
   for (const dir of [...created].reverse()) {
     const deadline = Date.now() + retryBusyMs;
-    for (;;) {
+    for (let n = 0; ; n++) {
       try {
         cgroupfsHooks.rmdir(dir);
         break;
       } catch (err) {
         if (errnoOf(err) === 'ENOENT') break;
-        if (errnoOf(err) === 'EBUSY' && Date.now() < deadline) { sleepSync(10); continue; }
+        if (errnoOf(err) === 'EBUSY' && Date.now() < deadline) { sleepSync(backoffMs(n)); continue; }
         failed.push(`\`${dir}\`: ${errnoOf(err)}`);
         cause = err;
         break;

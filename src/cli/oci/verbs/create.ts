@@ -12,7 +12,7 @@ function common(ctx: CommandContext) {
   const preserve = f['preserve-fds'] === undefined ? 0 : Number(f['preserve-fds']);
   if (!Number.isInteger(preserve) || preserve < 0 || preserve > 1000) throw new UsageError(`--preserve-fds must be a count, not \`${f['preserve-fds']}\``);
   return {
-    root: ctx.root, id: ctx.args[0]!, loaded: loadBundle((f.bundle as string) ?? '.'), preserveFds: preserve, noPivot: !!f['no-pivot'],
+    root: ctx.root, id: ctx.args[0]!, loaded: loadBundle((f.bundle as string) ?? '.', ctx.root), preserveFds: preserve, noPivot: !!f['no-pivot'],
     ...(f['pid-file'] ? { pidFile: f['pid-file'] as string } : {}),
     ...(f['console-socket'] ? { consoleSocket: f['console-socket'] as string } : {}),
   };
