@@ -82,6 +82,8 @@ void op_idmap_tree(const struct op *o);
 int idmap_tree_fd(uint64_t op_index);
 int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
+__attribute__((noreturn)) void run_plan_fd(int fd);
+__attribute__((noreturn)) void serve(int ctrl_fd);
 
 /* ops-mount.c */
 void op_root_propagation(const struct op *o);

@@ -64,16 +64,10 @@ static int read_last_cap(void) {
   return atoi(buf);
 }
 
-int main(int argc, char **argv) {
-  if (argc != 2 || !*argv[1]) {
-    fprintf(stderr, "moat-helper: executes plans for moat; not for direct use\n");
-    return 2;
-  }
-  H.stage = STAGE_PLAN;
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  ensure_sealed(argv); /* before the sync fd is made close-on-exec: it must survive the re-exec */
-  H.sync_fd = atoi(argv[1]);
-  if (fcntl(H.sync_fd, F_SETFD, FD_CLOEXEC) < 0) { H.sync_fd = -1; die(errno, "sync fd %s", argv[1]); }
+/* Runs the Plan read from `fd` (the sync socket); never returns. */
+__attribute__((noreturn)) void run_plan_fd(int fd) {
+  H.sync_fd = fd;
+  if (fcntl(H.sync_fd, F_SETFD, FD_CLOEXEC) < 0) { H.sync_fd = -1; die(errno, "sync fd %d", fd); }
   umask(0);
   struct plan p;
   read_plan(H.sync_fd, &p);
@@ -89,4 +83,24 @@ int main(int argc, char **argv) {
     else ops[o->type](o);
   }
   die(EINVAL, "plan ended without exec");
+}
+
+int main(int argc, char **argv) {
+  int serving = argc == 3 && !strcmp(argv[1], "serve") && *argv[2];
+  if ((argc != 2 || !*argv[1]) && !serving) {
+    fprintf(stderr, "moat-helper: executes plans for moat; not for direct use\n");
+    return 2;
+  }
+  H.stage = STAGE_PLAN;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ensure_sealed(argv); /* before the sync fd is made close-on-exec: it must survive the re-exec */
+  if (serving) {
+    /* a fork server (server.c): its children are this sealed, non-dumpable image */
+    char *end;
+    long ctrl = strtol(argv[2], &end, 10);
+    if (*end || ctrl < 3 || ctrl > 1 << 20) die(EINVAL, "control fd `%s`", argv[2]);
+    if (fcntl((int)ctrl, F_SETFD, FD_CLOEXEC) < 0) die(errno, "control fd %s", argv[2]);
+    serve((int)ctrl);
+  }
+  run_plan_fd(atoi(argv[1]));
 }

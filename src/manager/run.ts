@@ -34,7 +34,7 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
     store.create(def);
     made = true;
     const { helper } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded: loadSandboxSpec(store, def), mode: 'foreground' });
-    const forward = (sig: NodeJS.Signals) => helper.child.kill(sig);
+    const forward = (sig: NodeJS.Signals) => helper.kill(sig);
     for (const s of FORWARDED) process.on(s, forward);
     try {
       setUpNetwork(def, await helper.pid);
@@ -44,7 +44,7 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
       locked = false;
       code = await helper.exit;
     } catch (e) {
-      helper.child.kill('SIGKILL');
+      helper.kill('SIGKILL');
       throw e;
     } finally {
       for (const s of FORWARDED) process.off(s, forward);

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { encodePlan, type PlanOp } from '../plan/wire.js';
 import { errnoName, RuntimeError } from './errors.js';
 import { helperPath } from './paths.js';
+import { helperServer } from './helper-server.js';
 
 export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6 } as const;
 const STAGES = ['', 'plan', 'setup', 'container setup', 'exec'];
@@ -37,7 +38,10 @@ export interface HelperRun {
 
 /** A running helper: the container's pid once known, readiness, and the helper's exit. */
 export interface HelperHandle {
-  child: ChildProcess;
+  /** the spawned helper (undefined when it was forked by the helper server) */
+  child?: ChildProcess;
+  /** sends a signal to the helper (in the foreground it passes it on to the container) */
+  kill: (sig: NodeJS.Signals) => void;
   pid: Promise<number>;
   /** resolves when the container waits for start (or when an exec'd process runs) */
   ready: Promise<void>;
@@ -53,8 +57,18 @@ function frame(type: number, payload: Uint8Array = new Uint8Array()): Buffer {
   return b;
 }
 
-/** Starts the helper on a Plan. */
-export function runHelper(run: HelperRun): HelperHandle {
+/** The byte stream to one helper and its end, however it was started. */
+interface HelperLink {
+  write(b: Uint8Array): void;
+  kill(sig: NodeJS.Signals): void;
+  child?: ChildProcess;
+}
+
+type LinkEvents = { data: (b: Buffer) => void; exit: (status: number, how: string) => void; error: (e: Error) => void };
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
+
+function spawnLink(run: HelperRun, ev: LinkEvents): HelperLink {
   const keep = run.preserveFds ?? 0;
   const syncFd = 3 + keep;
   const stdio: StdioOptions = [...(run.stdio ?? ['inherit', 'inherit', 'inherit'])];
@@ -62,34 +76,39 @@ export function runHelper(run: HelperRun): HelperHandle {
   stdio.push('pipe');
   const child = spawn(helperPath(), [String(syncFd)], { stdio, env: {} });
   const sock = child.stdio[syncFd] as Socket;
+  child.on('error', ev.error);
+  child.on('close', (code, signal) => {
+    const status = code ?? 128 + (signal ? SIGNAL_NUMBERS[signal] ?? 1 : 1);
+    ev.exit(status, signal ? `signal ${signal}` : `status ${status}`);
+  });
+  sock.on('data', ev.data);
+  sock.on('error', () => {});
+  return { write: (b) => sock.write(b), kill: (sig) => child.kill(sig), child };
+}
+
+/** Starts the helper on a Plan. With stdio only inherited or ignored and no preserved fds,
+ * a process that has the helper server on (see helper-server.ts) forks it from there. */
+export function runHelper(run: HelperRun): HelperHandle {
   let failure: HelperFailure | undefined;
   let readyDone = false;
   let resolvePid!: (pid: number) => void, rejectPid!: (e: Error) => void;
   let resolveReady!: () => void, rejectReady!: (e: Error) => void;
+  let resolveExit!: (n: number) => void, rejectExit!: (e: Error) => void;
   const pid = new Promise<number>((res, rej) => ((resolvePid = res), (rejectPid = rej)));
   const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
+  const exit = new Promise<number>((res, rej) => ((resolveExit = res), (rejectExit = rej)));
   pid.catch(() => {});
   ready.catch(() => {});
-  const fail = (status: number | string) => {
-    const msg = failure ? describeFailure(failure) : `helper exited with ${typeof status === 'number' ? `status ${status}` : status} before the container was ready`;
+  exit.catch(() => {});
+  const fail = (status: string) => {
+    const msg = failure ? describeFailure(failure) : `helper exited with ${status} before the container was ready`;
     const err = new RuntimeError('ERR_HELPER', msg);
     (err as RuntimeError & { failure?: HelperFailure }).failure = failure;
     rejectPid(err);
     rejectReady(err);
   };
-  const exit = new Promise<number>((res, rej) => {
-    child.on('error', (e) => {
-      rej(new RuntimeError('ERR_HELPER', `start helper: ${e.message}`, { cause: e }));
-      fail('an error');
-    });
-    child.on('close', (code, signal) => {
-      const status = code ?? 128 + (signal ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }) as Record<string, number>)[signal] ?? 1 : 1);
-      if (!readyDone) fail(signal ? `signal ${signal}` : status);
-      res(status);
-    });
-  });
-  exit.catch(() => {});
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
+  let link!: HelperLink;
   const onMessage = async (type: number, payload: Buffer) => {
     if (type === MSG.PID) resolvePid(payload.readUInt32LE(0));
     else if (type === MSG.READY) {
@@ -104,25 +123,37 @@ export function runHelper(run: HelperRun): HelperHandle {
       const name = payload.toString('utf8');
       try {
         const state = run.onSync ? await run.onSync(name) : '';
-        sock.write(frame(MSG.CONTINUE, Buffer.from(state)));
+        link.write(frame(MSG.CONTINUE, Buffer.from(state)));
       } catch (e) {
         failure = { stage: 'hooks', opIndex: -1, errno: 0, message: (e as Error).message };
-        sock.write(frame(MSG.ABORT));
+        link.write(frame(MSG.ABORT));
       }
     }
   };
-  sock.on('data', (chunk: Buffer) => {
-    buf = Buffer.concat([buf, chunk]);
-    while (buf.length >= 8) {
-      const len = buf.readUInt32LE(4);
-      if (buf.length < 8 + len) break;
-      const type = buf.readUInt32LE(0);
-      const payload = buf.subarray(8, 8 + len);
-      buf = buf.subarray(8 + len);
-      void onMessage(type, payload);
-    }
-  });
-  sock.on('error', () => {});
-  sock.write(encodePlan(run.ops));
-  return { child, pid, ready, exit };
+  const ev: LinkEvents = {
+    data: (chunk) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 8) {
+        const len = buf.readUInt32LE(4);
+        if (buf.length < 8 + len) break;
+        const type = buf.readUInt32LE(0);
+        const payload = buf.subarray(8, 8 + len);
+        buf = buf.subarray(8 + len);
+        void onMessage(type, payload);
+      }
+    },
+    exit: (status, how) => {
+      if (!readyDone) fail(how);
+      resolveExit(status);
+    },
+    error: (e) => {
+      rejectExit(new RuntimeError('ERR_HELPER', `start helper: ${e.message}`, { cause: e }));
+      fail('an error');
+    },
+  };
+  const eligible = (run.preserveFds ?? 0) === 0 && (run.stdio ?? []).every((m) => m === 'inherit' || m === 'ignore');
+  const server = eligible ? helperServer() : undefined;
+  link = server ? server.open((run.stdio ?? []).map((m) => m === 'ignore') as boolean[], ev) : spawnLink(run, ev);
+  link.write(encodePlan(run.ops));
+  return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, kill: (sig) => link.kill(sig) };
 }

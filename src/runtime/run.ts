@@ -20,13 +20,13 @@ export async function runContainer(o: CreateOptions & { detach?: boolean; keep?:
   }
   const { helper } = await createContainer({ ...o, mode: 'foreground' });
   // signals to us go to the helper, which passes them to the container's process
-  const forward = (sig: NodeJS.Signals) => helper.child.kill(sig);
+  const forward = (sig: NodeJS.Signals) => helper.kill(sig);
   for (const s of FORWARDED) process.on(s, forward);
   try {
     await startContainer(o.root, o.id);
     return await helper.exit;
   } catch (e) {
-    helper.child.kill('SIGKILL');
+    helper.kill('SIGKILL');
     throw withContext(e, `run \`${o.id}\``);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);

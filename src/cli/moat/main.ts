@@ -1,6 +1,7 @@
 // moat: named secure sandboxes (issue 7), on the same library as moat-oci, in-process.
 import { flagHelp, parseArgs, splitGlobalArgs, UsageError, type FlagSpec, type ParsedArgs } from '../args.js';
 import { configureLog } from '../../runtime/log.js';
+import { setHelperServer } from '../../runtime/helper-mode.js';
 import { COMMANDS, type Command } from './commands.js';
 import { err, out } from './output.js';
 
@@ -67,6 +68,7 @@ function parseCommandArgs(c: Command, argv: string[]): ParsedArgs & { command: s
 /** Runs the CLI on argv (without node and script); exits the process. */
 export async function main(argv: string[]): Promise<void> {
   let code = 1;
+  setHelperServer(false); // one sandbox per process: the helper is spawned directly
   let failureStatus = 1;
   try {
     const { global, command, rest } = splitGlobalArgs(argv, GLOBAL);

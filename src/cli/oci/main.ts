@@ -4,6 +4,7 @@ import { COMMANDS } from './commands.js';
 import { configureLog, log } from '../../runtime/log.js';
 import { err, out } from './output.js';
 import { defaultStateRoot } from '../../runtime/rootless.js';
+import { setHelperServer } from '../../runtime/helper-mode.js';
 
 const GLOBAL: Record<string, FlagSpec> = {
   root: { type: 'string', help: 'state directory (default /run/moat-oci; without root $XDG_RUNTIME_DIR/moat-oci, else /run/user/UID/moat-oci, else /tmp/moat-oci-UID)' },
@@ -32,6 +33,7 @@ function printError(e: unknown): void {
 /** Runs the CLI on argv (without node and script); exits the process. */
 export async function main(argv: string[]): Promise<void> {
   let code = 1;
+  setHelperServer(false); // one container per process: the helper is spawned directly
   try {
     const { global, command, rest } = splitGlobalArgs(argv, GLOBAL);
     const g = parseArgs(global, GLOBAL).flags;

@@ -1,0 +1,119 @@
+// The helper as a fork server (native/server.c), for processes that run many containers:
+// spawning from Node costs ~5 ms per container (libuv forks all of Node) plus the helper's
+// re-exec from its sealed memfd; the server, spawned once, forks its sealed self in ~0.1 ms.
+// It is only a faster way to start the same helper on the same Plan: every decision is still
+// the Plan's. Off by default in the CLIs (one container per process: nothing to amortize),
+// on for the library; `setHelperServer(false)` (helper-mode.ts) turns it off.
+//
+// The server's stdio is this process's, so a child can inherit it or get /dev/null; any other
+// stdio, or preserved fds, needs fds passed from Node, which Node cannot do: those runs are
+// spawned as before. The server is unref'd while idle, so it never keeps Node alive, and it
+// exits when this process does (its control socket closes).
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { helperServerOn } from './helper-mode.js';
+import { helperPath } from './paths.js';
+
+const KIND = { SPAWN: 1, DATA: 2, KILL: 3, EXIT: 4, FAIL: 5 } as const;
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGWINCH: 28 };
+
+interface Events { data: (b: Buffer) => void; exit: (status: number, how: string) => void; error: (e: Error) => void }
+
+let current: Server | undefined;
+
+/** The running server (started on first use), or undefined when it is off (helper-mode.ts). */
+export function helperServer(): Server | undefined {
+  if (!helperServerOn()) return undefined;
+  if (!current || current.dead) current = new Server();
+  return current;
+}
+
+function msg(kind: number, id: number, payload: Uint8Array = new Uint8Array()): Buffer {
+  const b = Buffer.alloc(12 + payload.length);
+  b.writeUInt32LE(kind, 0);
+  b.writeUInt32LE(id, 4);
+  b.writeUInt32LE(payload.length, 8);
+  b.set(payload, 12);
+  return b;
+}
+
+class Server {
+  dead = false;
+  private child: ChildProcess;
+  private sock: Socket;
+  private nextId = 1;
+  private open_ = new Map<number, Events>();
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor() {
+    this.child = spawn(helperPath(), ['serve', '3'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: {} });
+    this.sock = this.child.stdio[3] as Socket;
+    this.child.on('error', (e) => this.die(e));
+    this.child.on('exit', (code, signal) => this.die(new Error(`helper server exited (${signal ?? `status ${code}`})`)));
+    this.sock.on('error', () => {});
+    this.sock.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.idle();
+  }
+
+  /** A link to a new helper; `ignore[i]`: stdio fd i is /dev/null, else inherited. */
+  open(ignore: boolean[], ev: Events): { write: (b: Uint8Array) => void; kill: (sig: NodeJS.Signals) => void } {
+    const id = this.nextId++;
+    this.open_.set(id, ev);
+    this.busy();
+    this.sock.write(msg(KIND.SPAWN, id, Uint8Array.from([0, 1, 2].map((i) => (ignore[i] ? 1 : 0)))));
+    return {
+      write: (b) => {
+        if (!this.dead) this.sock.write(msg(KIND.DATA, id, b));
+      },
+      kill: (sig) => {
+        const n = SIGNALS[sig];
+        if (!n) throw new Error(`helper server: cannot forward ${sig}`);
+        const p = Buffer.alloc(4);
+        p.writeUInt32LE(n);
+        if (!this.dead) this.sock.write(msg(KIND.KILL, id, p));
+      },
+    };
+  }
+
+  // referenced only while a helper runs: an idle server never keeps the process alive
+  private busy(): void {
+    this.child.ref();
+    this.sock.ref();
+  }
+  private idle(): void {
+    this.child.unref();
+    this.sock.unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    while (this.buf.length >= 12) {
+      const len = this.buf.readUInt32LE(8);
+      if (this.buf.length < 12 + len) break;
+      const kind = this.buf.readUInt32LE(0), id = this.buf.readUInt32LE(4);
+      const payload = this.buf.subarray(12, 12 + len);
+      this.buf = this.buf.subarray(12 + len);
+      const ev = this.open_.get(id);
+      if (!ev) continue;
+      if (kind === KIND.DATA) ev.data(payload);
+      else if (kind === KIND.EXIT || kind === KIND.FAIL) {
+        this.open_.delete(id);
+        if (!this.open_.size) this.idle();
+        if (kind === KIND.FAIL) ev.error(new Error(`helper server: fork: errno ${payload.readUInt32LE(0)}`));
+        else {
+          const killed = payload.readUInt32LE(0) === 1, n = payload.readUInt32LE(4);
+          ev.exit(killed ? 128 + n : n, killed ? `signal ${n}` : `status ${n}`);
+        }
+      }
+    }
+  }
+
+  private die(e: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (current === this) current = undefined;
+    for (const ev of this.open_.values()) ev.error(e);
+    this.open_.clear();
+    this.sock.destroy();
+  }
+}

@@ -1,0 +1,140 @@
+// The helper server (the library path's fork server): each scenario runs in this process with
+// the server on and with it off (a spawned helper), and both must give the same result, seen
+// from inside the container: its open fds (nothing of the server leaks in), exit statuses, a
+// forwarded signal, a failure naming the config field. And an idle server never keeps Node
+// alive, and goes away with it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRoot, repoRoot, timeScale } from '../lib/bundle.js';
+import { Scratch, uniqueId } from '../lib/oci.js';
+import { runContainer } from '../../src/runtime/run.js';
+import { createContainer } from '../../src/runtime/create.js';
+import { deleteContainer, startContainer } from '../../src/runtime/lifecycle.js';
+import { loadBundle } from '../../src/runtime/load-spec.js';
+import { setHelperServer } from '../../src/runtime/helper-mode.js';
+
+const skip = isRoot() ? false : 'integration tests create containers and need root';
+
+/** Pids of `moat-helper serve` processes whose parent is `ppid`. */
+function servers(ppid: number): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== ppid) continue;
+      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').slice(1, 2)[0] === 'serve') out.push(Number(n));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+describe('helper server', { skip }, () => {
+  let s: Scratch;
+  let out: string;
+  before(() => {
+    s = new Scratch();
+    out = join(s.state.root, '..', `${uniqueId('out')}`);
+    mkdirSync(out, { mode: 0o755 });
+  });
+  after(async () => {
+    setHelperServer(true);
+    await s.cleanup();
+    const { removeTree } = await import('../lib/bundle.js');
+    removeTree(out);
+  });
+
+  // a container whose process writes what the probe prints into the host dir `out`
+  function bundleWriting(args: string[], file: string) {
+    return s.bundle((c) => {
+      c.process.args = ['/bin/sh', '-c', `${args.join(' ')} > /out/${file}`];
+      c.root.readonly = true;
+      c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+    });
+  }
+
+  for (const mode of ['server', 'spawn'] as const) {
+    test(`${mode}: the container's fds are its stdio only; exit statuses pass through`, async () => {
+      setHelperServer(mode === 'server');
+      const b = bundleWriting(['/probe', 'fds'], `fds-${mode}.json`);
+      const code = await runContainer({ root: s.state.root, id: uniqueId('hs'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] });
+      assert.equal(code, 0);
+      const fds = JSON.parse(readFileSync(join(out, `fds-${mode}.json`), 'utf8'));
+      // stdin and stderr /dev/null, stdout the file: nothing of the helper or the server
+      assert.deepEqual(fds.map((f: { fd: number; target: string }) => `${f.fd} ${f.target}`), ['0 /dev/null', `1 /out/fds-${mode}.json`, '2 /dev/null']);
+      const e = s.bundle((c) => (c.process.args = ['/probe', 'exit', '7']));
+      assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hs'), loaded: loadBundle(e.dir), stdio: ['ignore', 'inherit', 'inherit'] }), 7);
+      if (mode === 'server') assert.equal(servers(process.pid).length, 1, 'one server, forked from');
+      else assert.equal(servers(process.pid).length <= 1, true);
+    });
+
+    test(`${mode}: a signal sent to the helper reaches the container's process`, async () => {
+      setHelperServer(mode === 'server');
+      const b = s.bundle((c) => (c.process.args = ['/probe', 'pause']));
+      const id = uniqueId('hs');
+      const root = s.state.root;
+      const { helper, record } = await createContainer({ root, id, loaded: loadBundle(b.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] });
+      try {
+        await startContainer(root, id);
+        // the probe is its namespace's init: a signal without a handler (or sigwait) would be
+        // dropped, so wait until it has blocked or caught SIGTERM
+        const end = Date.now() + 10_000 * timeScale;
+        const termBit = 1n << 14n;
+        const waits = () => {
+          const st = existsSync(`/proc/${record.pid}/status`) ? readFileSync(`/proc/${record.pid}/status`, 'utf8') : '';
+          return ['SigBlk', 'SigCgt'].some((k) => (BigInt('0x' + (new RegExp(`^${k}:\\s*([0-9a-f]+)`, 'm').exec(st)?.[1] ?? '0')) & termBit) !== 0n);
+        };
+        while (!waits() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        helper.kill('SIGTERM');
+        const status = await Promise.race([helper.exit, new Promise<number>((r) => setTimeout(() => r(-1), 10_000 * timeScale))]);
+        assert.equal(status, 128 + 15, 'the paused probe died of the forwarded SIGTERM');
+      } finally {
+        await deleteContainer(root, id, true);
+      }
+    });
+
+    test(`${mode}: a failing op is reported against its config field, and nothing is left`, async () => {
+      setHelperServer(mode === 'server');
+      const b = s.bundle((c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/nonexistent-moat-src', options: ['rbind'] }));
+      const id = uniqueId('hs');
+      await assert.rejects(
+        runContainer({ root: s.state.root, id, loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }),
+        (e: Error) => /mounts\[\d+\]/.test(e.message) && /ENOENT/.test(e.message),
+      );
+      assert.equal(existsSync(join(s.state.root, id)), false);
+    });
+  }
+
+  test('an idle server keeps no process alive, and exits with its process', async () => {
+    const b = s.bundle((c) => (c.process.args = ['/bin/true']));
+    const script = `
+      const { runContainer } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/run.js'))});
+      const { loadBundle } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/load-spec.js'))});
+      const code = await runContainer({ root: ${JSON.stringify(s.state.root)}, id: ${JSON.stringify(uniqueId('hs'))}, loaded: loadBundle(${JSON.stringify(b.dir)}), stdio: ['ignore', 'ignore', 'ignore'] });
+      process.stdout.write(String(code));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    let server: number[] = [];
+    const poll = setInterval(() => (server = server.length ? server : servers(child.pid!)), 5);
+    const code = await new Promise<number | null>((res) => {
+      const t = setTimeout(() => { child.kill('SIGKILL'); res(null); }, 20_000 * timeScale);
+      child.on('close', (c) => (clearTimeout(t), res(c)));
+    });
+    clearInterval(poll);
+    assert.equal(code, 0, 'the process ended by itself: the idle server did not hold its event loop');
+    assert.equal(stdout, '0');
+    for (const pid of server) {
+      const end = Date.now() + 5000 * timeScale;
+      while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const st = existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+      assert.ok(!st || st.includes(') Z'), `server ${pid} exited with its process`);
+    }
+  });
+});
