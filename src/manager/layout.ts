@@ -31,10 +31,10 @@ export function resolveDataDir(flag?: string): string {
 }
 
 /** A dir that is the caller's own and closed to others (a runtime dir we may use). */
-function ownPrivateDir(dir: string): boolean {
+function ownPrivateDir(dir: string, uid: number): boolean {
   try {
     const st = lstatSync(dir);
-    return st.isDirectory() && st.uid === process.getuid!() && (st.mode & 0o077) === 0;
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0;
   } catch {
     return false;
   }
@@ -44,10 +44,10 @@ function ownPrivateDir(dir: string): boolean {
  * (or `/run/user/UID/moat/HASH`), a tmpfs that a reboot empties, keyed by the data dir so two
  * data dirs never share container names. Where neither is the user's own 0700 dir, the data
  * dir's own `runtime/` (0700, the user's) serves. */
-export function rootlessRuntimeRoot(data: string, env: NodeJS.ProcessEnv = process.env): string {
+export function rootlessRuntimeRoot(data: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid!()): string {
   const hash = createHash('sha256').update(resolve(data)).digest('hex').slice(0, 12);
-  for (const base of [env.XDG_RUNTIME_DIR, `/run/user/${process.getuid!()}`])
-    if (base && base.startsWith('/') && ownPrivateDir(base)) return join(base, 'moat', hash);
+  for (const base of [env.XDG_RUNTIME_DIR, `/run/user/${uid}`])
+    if (base && base.startsWith('/') && ownPrivateDir(base, uid)) return join(base, 'moat', hash);
   return join(data, 'runtime');
 }
 

@@ -19,11 +19,10 @@
 // trees bound read-only (/usr) are owned by ids the sandbox does not map and show as nobody,
 // which read-only is all they need to be.
 import { accessSync, constants, existsSync, lchownSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ManagerError } from './errors.js';
 import { allocateRange, freeRange, freeRangeSync, RANGE_SIZE, reclaimRanges, rootSubidRange, type IdPool } from '../runtime/idmap-pool.js';
-import { isRootless, NEWGIDMAP, NEWUIDMAP, subordinateRanges } from '../runtime/rootless.js';
+import { callerName, isRootless, NEWGIDMAP, NEWUIDMAP, subordinateRanges } from '../runtime/rootless.js';
 import { runInUserNamespace } from '../runtime/userns-exec.js';
 import { log } from '../runtime/log.js';
 import { IDMAP_ROOTFS_ANNOTATION } from '../plan/build-plan.js';
@@ -39,14 +38,7 @@ function rootPool(): IdPool {
 
 /** The caller, as /etc/subuid names it (a uid without a passwd entry goes by its number). */
 export function callerIdentity(): { name: string; uid: number; gid: number } {
-  const uid = process.getuid!(), gid = process.getgid!();
-  let name = String(uid);
-  try {
-    name = userInfo().username;
-  } catch {
-    /* no passwd entry */
-  }
-  return { name, uid, gid };
+  return { name: callerName(), uid: process.getuid!(), gid: process.getgid!() };
 }
 
 /** How a non-root caller's sandboxes get their ids, from its subordinate ranges. */
@@ -210,6 +202,8 @@ export function applyUserNamespace(spec: OciSpec, def: SandboxDefinition, writab
   } else {
     linux.uidMappings = [{ containerID: 0, hostID: u.uid, size: 1 }];
     linux.gidMappings = [{ containerID: 0, hostID: u.gid, size: 1 }];
+    // only gid 0 exists inside: terminals cannot belong to the tty group (5)
+    for (const m of spec.mounts ?? []) if (m.type === 'devpts') m.options = (m.options ?? []).filter((o) => o !== 'gid=5');
   }
   // sysfs may only be mounted by the owner of the network namespace: with the host's network
   // (no namespace of its own) the sandbox gets a read-only bind of the host's /sys instead
