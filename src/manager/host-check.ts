@@ -162,7 +162,9 @@ export const HOST_CHECKS: HostCheck[] = [
         if (u && g) return { status: 'ok', detail: `root: uids ${u.start}-${u.start + u.count - 1}, gids ${g.start}-${g.start + g.count - 1}: ${Math.floor(Math.min(u.count, g.count) / RANGE_SIZE)} sandboxes with ${RANGE_SIZE} ids each` };
         return { status: 'ok', detail: 'root has no range yet: the first sandbox adds one to both files' };
       }
-      if (!u || !g) return { status: 'warn', detail: `\`${who.name}\` has no subordinate ${!u ? 'uids' : 'gids'}: sandboxes map only your own uid (root inside is you outside)`, fix: add };
+      const nameless = /^\d+$/.test(who.name) ? ` (and uid ${who.name} has no passwd entry, which newuidmap needs: add the user with useradd)` : '';
+      if (!u || !g) return { status: 'warn', detail: `\`${who.name}\` has no subordinate ${!u ? 'uids' : 'gids'}: sandboxes map only your own uid (root inside is you outside)${nameless}`, fix: add };
+      if (nameless) return { status: 'warn', detail: `uid ${who.name} has no passwd entry, which newuidmap needs: sandboxes map only your own uid`, fix: 'useradd the user (as root)' };
       const size = Math.min(u.count, g.count);
       const ids = `uids ${u.start}-${u.start + u.count - 1}, gids ${g.start}-${g.start + g.count - 1}`;
       if (size < 2 * RANGE_SIZE) return { status: 'warn', detail: `${ids}: too small to give each sandbox ${RANGE_SIZE} ids of its own: your sandboxes share them`, fix: add };

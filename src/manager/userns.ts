@@ -58,6 +58,7 @@ function canExec(p: string): boolean {
 /** The caller's id plan: its first /etc/subuid and /etc/subgid ranges, sliced when they hold
  * two or more slices of RANGE_SIZE, else shared whole; a single-id map without them. */
 export function rootlessIds(files = { subuid: '/etc/subuid', subgid: '/etc/subgid', newuidmap: NEWUIDMAP, newgidmap: NEWGIDMAP }, me = callerIdentity()): RootlessIds {
+  if (/^\d+$/.test(me.name)) return { kind: 'single', reason: `uid ${me.uid} has no passwd entry, which newuidmap needs` };
   const missing = [files.newuidmap, files.newgidmap].filter((p) => !canExec(p));
   if (missing.length) return { kind: 'single', reason: `\`${missing.join('`, `')}\` missing (install the uidmap package)` };
   const u = subordinateRanges(files.subuid, me)[0], g = subordinateRanges(files.subgid, me)[0];

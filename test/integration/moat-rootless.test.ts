@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, isStaticElf, removeTree, timeScale } from '../lib/bundle.js';
@@ -48,7 +48,8 @@ class UserHome {
   readonly top = mkdtempSync(join(tmpdir(), 'moat-rl-home-'));
   readonly home = join(this.top, 'home');
   readonly runtime = join(this.top, 'run');
-  constructor(readonly uid: number, readonly gid: number) {
+  /** `prefix`: a command that runs moat (setpriv and its arguments come after it) */
+  constructor(readonly uid: number, readonly gid: number, readonly prefix: string[] = []) {
     chmodSync(this.top, 0o755);
     for (const [d, mode] of [[this.home, 0o755], [this.runtime, 0o700]] as const) {
       mkdirSync(d, { mode });
@@ -64,7 +65,7 @@ class UserHome {
       const out = join(dir, 'out'), err = join(dir, 'err');
       const fds = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
       const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: this.home, XDG_RUNTIME_DIR: this.runtime, LANG: 'C', ...(process.env.MOAT_TEST_TIME_SCALE ? { MOAT_TEST_TIME_SCALE: process.env.MOAT_TEST_TIME_SCALE } : {}) };
-      const child = spawn('setpriv', [`--reuid=${this.uid}`, `--regid=${this.gid}`, '--clear-groups', '--', process.execPath, moatPath, ...args], { cwd: '/', env, stdio: fds });
+      const child = spawn(this.prefix[0] ?? 'setpriv', [...this.prefix.slice(1), ...(this.prefix.length ? ['setpriv'] : []), `--reuid=${this.uid}`, `--regid=${this.gid}`, '--clear-groups', '--', process.execPath, moatPath, ...args], { cwd: '/', env, stdio: fds });
       for (const fd of fds) closeSync(fd);
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000 * timeScale);
       child.on('error', (e) => { clearTimeout(timer); rmSync(dir, { recursive: true, force: true }); reject(e); });
@@ -186,6 +187,51 @@ describe('moat rootless: a uid without subordinate ids', { skip }, () => {
     const [uid, map] = r.stdout.trim().split('\n');
     assert.equal(uid, '0');
     assert.deepEqual(mapOf(map!)[0], [0, BARE_UID, 1]);
-    assert.match(r.stderr, /only your own uid 54321 is mapped .*no subordinate uids/);
+    assert.match(r.stderr, /only your own uid 54321 is mapped \((uid 54321 has no passwd entry|`54321` has no subordinate uids)/);
+  });
+});
+
+describe('moat rootless: a user whose range holds several slices of 65536', { skip }, () => {
+  // the user's range as /etc/subuid and /etc/subgid show it to moat and to newuidmap: a file of
+  // the test's own, bound over both in a private mount namespace of each command (the host's
+  // files are not touched)
+  const fake = { start: 300000, count: 4 * 65536 };
+  let h: UserHome, dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'moat-rl-subids-'));
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'subids');
+    writeFileSync(file, `${USER}:${fake.start}:${fake.count}\n`, { mode: 0o644 });
+    h = new UserHome(user!.uid, user!.gid, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/subuid && mount --bind "$0" /etc/subgid && exec "$@"', file]);
+  });
+  after(async () => {
+    await h?.cleanup();
+    if (dir) removeTree(dir);
+  });
+
+  test('each sandbox gets a slice of its own, given back at delete', async () => {
+    const check = JSON.parse(await h.ok(['check', '--json'])).checks.find((c: { id: string }) => c.id === 'subids');
+    assert.equal(check.status, 'ok');
+    assert.match(check.detail, /4 sandboxes with 65536 ids each/);
+    for (const n of ['s1', 's2']) {
+      await h.ok(['create', n, '--template', 'busybox']);
+      await h.ok(['start', n]);
+    }
+    const m1 = mapOf(await h.ok(['exec', 's1', '--', 'cat', '/proc/self/uid_map']))[0]!;
+    const m2 = mapOf(await h.ok(['exec', 's2', '--', 'cat', '/proc/self/uid_map']))[0]!;
+    for (const m of [m1, m2]) {
+      assert.equal(m[2], 65536);
+      assert.ok(m[1]! >= fake.start && m[1]! + m[2]! <= fake.start + fake.count, `slice ${m[1]} within the user's range`);
+    }
+    assert.ok(m1[1]! + 65536 <= m2[1]! || m2[1]! + 65536 <= m1[1]!, `slices ${m1[1]} and ${m2[1]} are disjoint`);
+    await h.ok(['exec', 's2', '--', 'touch', '/root/made']);
+    assert.equal(statSync(join(h.data, 'sandboxes', 's2', 'rootfs', 'root', 'made')).uid, m2[1]);
+    const report = JSON.parse(await h.ok(['inspect', '--json', 's1']));
+    assert.match(report.security.find((l: { layer: string }) => l.layer === 'user namespace').detail, /private slice/);
+    const pool = join(h.data, 'idmap.json');
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(pool, 'utf8'))).sort(), [`${h.data}:s1`, `${h.data}:s2`]);
+    for (const n of ['s1', 's2']) await h.ok(['delete', '--force', n]);
+    assert.deepEqual(JSON.parse(readFileSync(pool, 'utf8')), {}, 'the slices are free again');
+    assert.deepEqual(readdirSync(join(h.data, 'sandboxes')), []);
   });
 });
