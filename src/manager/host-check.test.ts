@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_CHECKS, failingPrerequisites, runHostChecks, type HostCheckContext } from './host-check.js';
+import { HOST_CHECKS, explainStartFailure, failingPrerequisites, runHostChecks, type HostCheckContext } from './host-check.js';
 import { rootlessIds } from './userns.js';
 
 function fakeHost(o: { sysctls?: Record<string, string>; subuid?: string; tools?: boolean } = {}): { ctx: HostCheckContext; done: () => void } {
@@ -47,6 +47,9 @@ test('user.max_user_namespaces = 0 fails, with the sysctl that fixes it', async 
     assert.equal(r.status, 'fail');
     assert.match(r.fix!, /sysctl -w user\.max_user_namespaces=\d+/);
     assert.deepEqual(failingPrerequisites(h.ctx).map((f) => f.id), ['userns.max']);
+    // a start that failed with the kernel's bare errno is explained by the failing check
+    const e = explainStartFailure(new Error('create `x`: `linux.namespaces`: clone with flags 0x7e020000: ENOSPC'), h.ctx) as Error;
+    assert.match(e.message, /ENOSPC; this host: user\.max_user_namespaces: is 0: nobody may create a user namespace \(fix: sysctl -w user\.max_user_namespaces=/);
   } finally {
     h.done();
   }

@@ -246,11 +246,11 @@ export function requireHostPrerequisites(dataDir?: string): void {
 
 /** Adds the failing prerequisites to an error of a start (a cryptic `clone: EPERM` becomes
  * the sysctl that forbids it). Errors of the user's config are left as they are. */
-export function explainStartFailure(e: unknown): unknown {
+export function explainStartFailure(e: unknown, ctx?: HostCheckContext): unknown {
   if (!(e instanceof Error) || (e as { issues?: unknown }).issues) return e;
   let fails: CheckResult[];
   try {
-    fails = failingPrerequisites();
+    fails = failingPrerequisites(ctx ?? hostCheckContext());
   } catch {
     return e;
   }
