@@ -1,5 +1,5 @@
 // moat check: the host's prerequisites for sandboxes, ok/warn/fail, each with its fix.
-import { hostCheckContext, runHostChecks, type CheckResult } from '../../../manager/host-check.js';
+import { hostCheckContext, runHostChecks, type CheckResult } from '../../../manager/index.js';
 import type { CommandContext } from '../commands.js';
 import { out } from '../output.js';
 
