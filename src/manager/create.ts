@@ -12,7 +12,8 @@ import type { SandboxStore } from './store.js';
 export async function createSandbox(store: SandboxStore, name: string, o: SandboxOptions): Promise<SandboxDefinition> {
   const host = hostLimits();
   const def = defineSandbox(name, o, host);
-  if (host.rootless) requireHostPrerequisites(store.layout.data);
+  // a failing prerequisite is named with its fix now, not met as a bare errno at start
+  if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
   await withSandboxLock(store, name, async () => {
     try {
       await assignUserNamespace(store, def);

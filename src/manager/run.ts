@@ -28,7 +28,8 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
   const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
   const host = hostLimits();
   const def = defineSandbox(name, { ...o, ephemeral: true }, host);
-  if (host.rootless) requireHostPrerequisites(store.layout.data);
+  // a failing prerequisite is named with its fix now, not met as a bare errno at start
+  if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
   const release = await takeLock(store.layout.lock(name), `sandbox \`${name}\``);
   let locked = true;
   let made = false;

@@ -135,7 +135,11 @@ describe('moat rootless: an ordinary user runs sandboxes', { skip }, () => {
     if (report.limits.pids === null) {
       assert.equal(layer('cgroups').active, false, 'inspect says there is no cgroup');
       assert.match(report.limits.note, /no pids limit/);
+      // the root of a subordinate range gets RLIMIT_NPROC instead (counted per uid)
+      if (map[2]! > 1) assert.equal((await h.ok(['exec', 'rl1', '--', 'sh', '-c', 'ulimit -u'])).trim(), '1024');
     }
+    // the sandbox's own tree is its root's (chowned once, from a user namespace of the user's)
+    assert.equal((await h.ok(['exec', 'rl1', '--', 'stat', '-c', '%u:%g', '/etc', '/root', '/'])).trim().split('\n').join(' '), '0:0 0:0 0:0');
     assert.match(await h.ok(['logs', 'rl1']), /started/);
     await h.ok(['stop', '--time', '5', 'rl1']);
     assert.equal((JSON.parse(await h.ok(['list', '--json'])) as { name: string; status: string }[]).find((x) => x.name === 'rl1')?.status, 'stopped');
