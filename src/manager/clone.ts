@@ -31,6 +31,7 @@ export async function cloneSandbox(store: SandboxStore, src: string, dst: string
   if (issue) throw new ConfigError([issue], `clone \`${src}\``);
   return withSandboxLock(store, src, async () => {
     const from = store.read(src);
+    if (from.userns.mode === 'subids') throw new ManagerError('ERR_USERNS', `clone \`${src}\`: a rootless sandbox whose files belong to subordinate ids cannot be cloned yet`);
     const { status } = sandboxStatus(store, src);
     if (status === 'running' || status === 'paused') throw new ManagerError('ERR_SANDBOX_RUNNING', `sandbox \`${src}\` is ${status}: stop it before cloning, so that the copy is consistent`);
     const def: SandboxDefinition = {
@@ -43,7 +44,7 @@ export async function cloneSandbox(store: SandboxStore, src: string, dst: string
         await assignUserNamespace(store, def);
         const old = from.userns, now = def.userns;
         const mapId = (id: number) => (old.mode === 'private' && now.mode === 'private' && id >= old.start && id < old.start + old.size ? id - old.start + now.start : id);
-        store.create(def, (rootfs, writable) => {
+        await store.create(def, (rootfs, writable) => {
           for (const d of writable) {
             rmSync(join(rootfs, d), { recursive: true, force: true });
             copyTree(join(store.layout.rootfs(src), d), join(rootfs, d), mapId);

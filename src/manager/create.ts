@@ -1,18 +1,25 @@
 // `moat create`: a named sandbox from a template, ready for `start`.
 import { defineSandbox, type SandboxDefinition, type SandboxOptions } from './definition.js';
 import { withSandboxContext } from './errors.js';
-import { hostLimits } from './host-limits.js';
+import { crashPoint } from './crash.js';
+import { requireHostPrerequisites } from './host-check.js';
+import { hostLimits, warnMissingLimits } from './host-limits.js';
 import { withSandboxLock } from './lifecycle.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 import type { SandboxStore } from './store.js';
 
 /** Validates everything first (nothing is made when anything is wrong), then makes it. */
 export async function createSandbox(store: SandboxStore, name: string, o: SandboxOptions): Promise<SandboxDefinition> {
-  const def = defineSandbox(name, o, hostLimits());
+  const host = hostLimits();
+  const def = defineSandbox(name, o, host);
+  // a failing prerequisite is named with its fix now, not met as a bare errno at start
+  if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
   await withSandboxLock(store, name, async () => {
     try {
       await assignUserNamespace(store, def);
-      store.create(def);
+      crashPoint('create:allocated');
+      await store.create(def);
+      warnMissingLimits(def);
     } catch (e) {
       if (!store.exists(name)) await releaseUserNamespace(store, def).catch(() => {});
       throw withSandboxContext(e, `create \`${name}\``);

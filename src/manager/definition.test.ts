@@ -68,3 +68,22 @@ test('--network host drops the network namespace; --read-only makes the private 
   assert.ok(!spec.linux!.namespaces!.some((n) => n.type === 'network'));
   assert.ok(spec.mounts!.find((m) => m.destination === '/var')!.options!.includes('ro'));
 });
+
+test('rootless without cgroups: limits refused by name, no default pids limit; --userns host refused', () => {
+  const rl = { ...host, rootless: true, noCgroupLimits: 'no cgroup of yours' };
+  assert.deepEqual(defineSandbox('r', {}, rl).limits, {});
+  try {
+    defineSandbox('r', { memory: '256M', cpus: '1', pids: '10', userns: 'host' }, rl);
+    assert.fail('expected ConfigError');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(e.issues.map((i) => i.path), ['--memory', '--cpus', '--pids', '--userns']);
+    assert.match(e.issues[0]!.message, /cannot be set: no cgroup of yours/);
+  }
+  const spec = buildSandboxSpec({ ...defineSandbox('r', {}, rl), userns: { mode: 'subids', uid: 100000, gid: 100000, size: 65536, shared: false } }, '/r');
+  assert.equal(spec.linux!.cgroupsPath, undefined, 'no cgroup asked');
+  assert.equal(spec.linux!.resources!.pids, undefined);
+  assert.deepEqual(spec.process!.rlimits!.find((r) => r.type === 'RLIMIT_NPROC'), { type: 'RLIMIT_NPROC', soft: DEFAULT_PIDS, hard: DEFAULT_PIDS });
+  assert.deepEqual(spec.linux!.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+  assert.ok(!spec.mounts!.some((m) => (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap')), 'no id-mapped mounts without root');
+});

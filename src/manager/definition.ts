@@ -26,16 +26,28 @@ export interface SandboxDefinition {
   env: string[];
   hostname: string;
   terminal: boolean;
-  limits: { memory?: number; cpus?: number; pids: number };
+  /** `pids` is absent only where cgroup limits cannot be set (rootless on this host) */
+  limits: { memory?: number; cpus?: number; pids?: number };
   readOnly: boolean;
   volumes: VolumeDef[];
   network: { mode: NetworkMode };
   /** `private`: a host uid/gid range of the sandbox's own (allocated at create, freed at
-   * delete); `host`: shares the host's ids (root inside is root outside) */
-  userns: { mode: 'host' } | { mode: 'private'; start: number; size: number };
+   * delete); `host`: shares the host's ids (root inside is root outside); `subids` and
+   * `single`: a non-root user's sandbox (see userns.ts) */
+  userns: UserNamespaceDef;
   /** made by `moat run` */
   ephemeral: boolean;
 }
+
+/** A sandbox's user namespace. Made by root: `host` or `private` (a range from root's pool).
+ * Made by another user: `subids` (ids from the user's /etc/subuid and /etc/subgid ranges:
+ * a slice of its own, or the whole range `shared` by the user's sandboxes when it is too
+ * small to slice) or `single` (the user has no subordinate ids: root inside is the user). */
+export type UserNamespaceDef =
+  | { mode: 'host' }
+  | { mode: 'private'; start: number; size: number }
+  | { mode: 'subids'; uid: number; gid: number; size: number; shared: boolean }
+  | { mode: 'single'; uid: number; gid: number };
 
 /** What a user can ask for on `create` and `run` (flag values as given). */
 export interface SandboxOptions {
@@ -59,6 +71,10 @@ export interface SandboxOptions {
 export interface HostLimits {
   cpus: number;
   memoryBytes: number;
+  /** the caller is not root (its sandboxes are rootless) */
+  rootless?: boolean;
+  /** why this caller cannot set cgroup limits here (unset: it can) */
+  noCgroupLimits?: string;
 }
 
 /** Default pids limit: enough for any service, a wall against fork bombs. */
@@ -104,21 +120,25 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   if (nameIssue) issues.items.push(nameIssue);
   const template = o.template ?? 'host';
   for (const i of templateIssues(template)) issues.items.push(i);
-  const limits: SandboxDefinition['limits'] = { pids: DEFAULT_PIDS };
-  if (o.memory !== undefined) {
+  // without cgroups a limit cannot be kept: one asked for is refused by name; the default
+  // pids limit is left out (and reported at create, start and in inspect)
+  const limits: SandboxDefinition['limits'] = host.noCgroupLimits ? {} : { pids: DEFAULT_PIDS };
+  for (const k of ['memory', 'cpus', 'pids'] as const)
+    if (o[k] !== undefined && host.noCgroupLimits) issues.add('ERR_LIMIT', `--${k}`, `cannot be set: ${host.noCgroupLimits}`);
+  if (o.memory !== undefined && !host.noCgroupLimits) {
     const m = parseSize(o.memory);
     if (m === undefined) issues.add('ERR_LIMIT', '--memory', `\`${o.memory}\` is not a size (like 256M or 1G)`);
     else if (m < MIN_MEMORY) issues.add('ERR_LIMIT', '--memory', `\`${o.memory}\` is below the minimum of 6M`);
     else if (m > host.memoryBytes) issues.add('ERR_LIMIT', '--memory', `\`${o.memory}\` is more than this host's ${formatSize(host.memoryBytes)} of memory`);
     else limits.memory = m;
   }
-  if (o.cpus !== undefined) {
+  if (o.cpus !== undefined && !host.noCgroupLimits) {
     const c = Number(o.cpus);
     if (!/^\d*\.?\d+$/.test(o.cpus) || !(c >= 0.01)) issues.add('ERR_LIMIT', '--cpus', `\`${o.cpus}\` is not a CPU count of at least 0.01`);
     else if (c > host.cpus) issues.add('ERR_LIMIT', '--cpus', `\`${o.cpus}\` is more than this host's ${host.cpus} CPUs`);
     else limits.cpus = c;
   }
-  if (o.pids !== undefined) {
+  if (o.pids !== undefined && !host.noCgroupLimits) {
     const p = Number(o.pids);
     if (!/^\d+$/.test(o.pids) || p < 1 || p > 4194304) issues.add('ERR_LIMIT', '--pids', `\`${o.pids}\` is not a process count between 1 and 4194304`);
     else limits.pids = p;
@@ -146,6 +166,7 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   }
   const userns = o.userns ?? 'private';
   if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
+  else if (userns === 'host' && host.rootless) issues.add('ERR_USERNS', '--userns', '`host` needs root: a non-root user\'s sandbox always has a user namespace');
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   return {
     version: 1, name, template, created: new Date().toISOString(),

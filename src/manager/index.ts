@@ -13,3 +13,4 @@ export { readSandboxLog } from './logs.js';
 export { sandboxStatus, type SandboxStatus } from './status.js';
 export { TEMPLATES } from './templates/index.js';
 export { ManagerError } from './errors.js';
+export { HOST_CHECKS, runHostChecks, hostCheckContext, type HostCheck, type HostCheckContext, type CheckResult, type CheckStatus } from './host-check.js';

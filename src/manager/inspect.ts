@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { containerRecord } from '../runtime/lifecycle.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import type { ContainerCgroup } from '../runtime/cgroups/index.js';
-import { formatSize, type SandboxDefinition } from './definition.js';
+import { DEFAULT_PIDS, formatSize, type SandboxDefinition } from './definition.js';
+import { cgroupLimitsUnavailable } from './host-limits.js';
 import { NETWORK_MODES } from './network.js';
 import { buildSandboxSpec } from './spec.js';
 import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
@@ -41,7 +42,8 @@ export interface SandboxReport {
   rootfs: string;
   consoleLog: string;
   filesystem: { root: string; writable: string[]; tmpfs: string[]; readOnlyHost: string[]; volumes: SandboxDefinition['volumes'] };
-  limits: { memory: string; cpus: string; pids: number };
+  /** `pids` is null where no limit can be kept (rootless without a cgroup); `note` says why */
+  limits: { memory: string; cpus: string; pids: number | null; note?: string };
   network: { mode: string; unsafe: boolean; detail: string };
   security: SecurityLayer[];
   spec: OciSpec;
@@ -114,7 +116,13 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
         `cpu=${readCg(cg.dirs.cpu, 'cpu.cfs_quota_us') ?? readCg(cg.dirs.unified, 'cpu.max') ?? '?'}`,
       ].join(' ')
     : undefined;
-  out.push({
+  const noCgroup = !linux.cgroupsPath;
+  const nproc = p.rlimits?.find((x) => x.type === 'RLIMIT_NPROC');
+  if (noCgroup) out.push({
+    layer: 'cgroups', active: false,
+    detail: `OFF: no cgroup of its own: ${cgroupLimitsUnavailable() ?? 'cgroup limits were unavailable when it was made'}; no pids, memory or cpu limit${nproc ? `; instead RLIMIT_NPROC ${nproc.hard} bounds the processes of its root` : ''}; device rules not enforced (the sandbox has only the default nodes, bound from the host)`,
+  });
+  else out.push({
     layer: 'cgroups', active: true,
     detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)`,
     ...(cgObserved ? { observed: cgObserved } : {}),
@@ -161,7 +169,10 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       readOnlyHost: [...t.mounts(store.layout.rootfs(name)), ...(t.lateMounts?.(store.layout.rootfs(name)) ?? [])].map((m) => m.destination),
       volumes: def.volumes,
     },
-    limits: { memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids },
+    limits: {
+      memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids ?? null,
+      ...(def.limits.pids === undefined ? { note: `no pids limit (default ${DEFAULT_PIDS}): ${cgroupLimitsUnavailable() ?? 'cgroup limits were unavailable when it was made'}` } : {}),
+    },
     network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: NETWORK_MODES[def.network.mode] },
     security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot)),
     spec,

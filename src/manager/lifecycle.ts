@@ -5,6 +5,8 @@ import { createContainer } from '../runtime/create.js';
 import { checkSpec } from '../runtime/load-spec.js';
 import { containerExists, deleteContainer, killContainer, startContainer } from '../runtime/lifecycle.js';
 import { crashPoint } from './crash.js';
+import { explainStartFailure } from './host-check.js';
+import { warnMissingLimits } from './host-limits.js';
 import { releaseUserNamespace } from './userns.js';
 import { ManagerError, withSandboxContext } from './errors.js';
 import { takeLock } from './lock.js';
@@ -55,6 +57,7 @@ export async function startSandbox(store: SandboxStore, name: string): Promise<{
       // lock, so its maker is gone): clear it first
       await removeContainer(store, def);
       const loaded = loadSandboxSpec(store, def);
+      warnMissingLimits(def);
       const log = openSync(store.layout.consoleLog(name), 'a', 0o600);
       let pid: number;
       try {
@@ -73,7 +76,7 @@ export async function startSandbox(store: SandboxStore, name: string): Promise<{
       crashPoint('start:started');
       return { pid };
     } catch (e) {
-      throw withSandboxContext(e, `start \`${name}\``);
+      throw withSandboxContext(explainStartFailure(e), `start \`${name}\``);
     }
   });
 }
@@ -119,7 +122,7 @@ export async function deleteSandbox(store: SandboxStore, name: string, force = f
     try {
       await removeContainer(store, def);
       crashPoint('delete:stopped');
-      store.remove(name);
+      await store.remove(name);
       await releaseUserNamespace(store, def);
     } catch (e) {
       throw withSandboxContext(e, `delete \`${name}\``);

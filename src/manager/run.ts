@@ -5,7 +5,9 @@ import { createContainer } from '../runtime/create.js';
 import { startContainer } from '../runtime/lifecycle.js';
 import { defineSandbox, type SandboxOptions } from './definition.js';
 import { withSandboxContext } from './errors.js';
-import { hostLimits } from './host-limits.js';
+import { crashPoint } from './crash.js';
+import { explainStartFailure, requireHostPrerequisites } from './host-check.js';
+import { hostLimits, warnMissingLimits } from './host-limits.js';
 import { takeLock } from './lock.js';
 import { loadSandboxSpec, removeContainer, withSandboxLock } from './lifecycle.js';
 import { setUpNetwork } from './network.js';
@@ -24,15 +26,20 @@ export interface RunOptions extends SandboxOptions {
 /** Runs a command in a new sandbox; returns its exit status. */
 export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ name: string; code: number }> {
   const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
-  const def = defineSandbox(name, { ...o, ephemeral: true }, hostLimits());
+  const host = hostLimits();
+  const def = defineSandbox(name, { ...o, ephemeral: true }, host);
+  // a failing prerequisite is named with its fix now, not met as a bare errno at start
+  if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
   const release = await takeLock(store.layout.lock(name), `sandbox \`${name}\``);
   let locked = true;
   let made = false;
   let code = 1;
   try {
     await assignUserNamespace(store, def);
-    store.create(def);
+    crashPoint('create:allocated');
+    await store.create(def);
     made = true;
+    warnMissingLimits(def);
     const { helper } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded: loadSandboxSpec(store, def), mode: 'foreground' });
     const forward = (sig: NodeJS.Signals) => helper.kill(sig);
     for (const s of FORWARDED) process.on(s, forward);
@@ -50,14 +57,14 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
       for (const s of FORWARDED) process.off(s, forward);
     }
   } catch (e) {
-    throw withSandboxContext(e, `run \`${name}\``);
+    throw withSandboxContext(explainStartFailure(e), `run \`${name}\``);
   } finally {
     if (locked) release();
     if (made) await withSandboxLock(store, name, async () => {
       if (!store.exists(name)) return;
       await removeContainer(store, store.read(name));
       if (o.remove) {
-        store.remove(name);
+        await store.remove(name);
         await releaseUserNamespace(store, def);
       }
     }).catch(() => {});

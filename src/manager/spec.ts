@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { defaultOciSpec } from '../policy/default-spec.js';
 import type { OciMount, OciSpec } from '../spec/oci-types.js';
-import type { SandboxDefinition } from './definition.js';
+import { DEFAULT_PIDS, type SandboxDefinition } from './definition.js';
 import { applyNetwork } from './network.js';
 import { DEFAULT_DATA_DIR } from './layout.js';
 import { getTemplate } from './templates/index.js';
@@ -57,11 +57,18 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
   linux.cgroupsPath = sandboxCgroupsPath(def.name, dataDir);
   linux.resources = {
     ...linux.resources,
-    pids: { limit: def.limits.pids },
+    ...(def.limits.pids !== undefined ? { pids: { limit: def.limits.pids } } : {}),
     ...(def.limits.memory ? { memory: { limit: def.limits.memory, swap: def.limits.memory } } : {}),
     ...(def.limits.cpus ? { cpu: { quota: Math.round(def.limits.cpus * CPU_PERIOD), period: CPU_PERIOD } } : {}),
   };
   spec.annotations = { ...spec.annotations, 'run.moat.sandbox': def.name, 'run.moat.template': def.template };
+  if (def.limits.pids === undefined && def.limits.memory === undefined && def.limits.cpus === undefined) {
+    // no limit can be kept here (rootless, no cgroup of the user's): the sandbox stays in the
+    // caller's cgroup; the root of a subordinate range of its own is bounded by RLIMIT_NPROC
+    // instead (counted per uid, and no other process has that uid)
+    delete linux.cgroupsPath;
+    if (def.userns.mode === 'subids') p.rlimits = [...(p.rlimits ?? []).filter((r) => r.type !== 'RLIMIT_NPROC'), { type: 'RLIMIT_NPROC', soft: DEFAULT_PIDS, hard: DEFAULT_PIDS }];
+  }
   applyNetwork(spec, def);
   applyUserNamespace(spec, def, t.writable);
   return spec;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fsyncDir } from './atomic.js';
-import { ownPrivateDirs, releaseSweptUserNamespace } from './userns.js';
+import { ownSandboxTree, reclaimUserNamespaces, releaseSweptUserNamespace, removeSandboxTree } from './userns.js';
 import { crashPoint } from './crash.js';
 import type { SandboxDefinition } from './definition.js';
 import { ManagerError } from './errors.js';
@@ -23,12 +23,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes a leftover tree; another command may be removing it at the same time. */
-function sweep(dir: string): void {
+function readDefinition(dir: string): SandboxDefinition | undefined {
   try {
-    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+    return JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxDefinition;
   } catch {
-    /* the next command tries again */
+    return undefined;
   }
 }
 
@@ -39,26 +38,35 @@ export class SandboxStore {
     this.layout = new Layout(dataDir);
   }
 
-  /** Makes the data directory and sweeps what crashed commands left in staging/ and trash/. */
-  open(): this {
+  /** Makes the data directory and sweeps what crashed commands left in staging/ and trash/
+   * (and, when there was such a leftover, the id ranges of creates that died before their
+   * sandbox was staged). */
+  async open(): Promise<this> {
     this.layout.ensure();
+    let swept = false;
     for (const n of readdirSync(this.layout.staging)) {
       const pid = Number(n.split('.').at(-2));
-      if (!pid || !pidAlive(pid)) this.sweep(join(this.layout.staging, n));
+      if (!pid || !pidAlive(pid)) swept = (await this.sweep(join(this.layout.staging, n))) || swept;
     }
-    for (const n of readdirSync(this.layout.trash)) this.sweep(join(this.layout.trash, n));
+    for (const n of readdirSync(this.layout.trash)) swept = (await this.sweep(join(this.layout.trash, n))) || swept;
+    if (swept) await reclaimUserNamespaces().catch(() => {});
     return this;
   }
 
   /** Removes a crashed command's tree, and returns the id range its sandbox held. */
-  private sweep(dir: string): void {
+  private async sweep(dir: string): Promise<boolean> {
+    const def = readDefinition(dir);
     try {
-      const def = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxDefinition;
-      releaseSweptUserNamespace(this, def);
+      await removeSandboxTree(dir, def);
     } catch {
-      /* no definition yet: no range was recorded with it */
+      return false; // another command may be removing it at the same time; the next one tries again
     }
-    sweep(dir);
+    try {
+      if (def) releaseSweptUserNamespace(this, def);
+    } catch {
+      /* the pool is busy: the next allocation takes the range back */
+    }
+    return true;
   }
 
   /** Names of every sandbox, sorted. */
@@ -87,20 +95,22 @@ export class SandboxStore {
   }
 
   /** Makes a sandbox: its root and definition in a staging dir, then one rename into place. */
-  create(def: SandboxDefinition, seed?: (rootfs: string, writable: string[]) => void): void {
+  async create(def: SandboxDefinition, seed?: (rootfs: string, writable: string[]) => void): Promise<void> {
     if (this.exists(def.name)) throw new ManagerError('ERR_SANDBOX_EXISTS', `sandbox \`${def.name}\` already exists`);
     const stage = join(this.layout.staging, `${def.name}.${process.pid}.${randomBytes(4).toString('hex')}`);
     mkdirSync(stage, { mode: 0o711 });
     try {
+      // the definition first: whoever sweeps a crashed stage learns from it whose ids own the
+      // tree (a rootless one is removed from a user namespace) and which range to give back
+      writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       const rootfs = join(stage, 'rootfs');
       mkdirSync(rootfs, { mode: 0o755 });
       const t = getTemplate(def.template);
       t.prepare(rootfs, def.hostname);
       // the private dirs: the template's seeds owned by the sandbox's root, or (clone) a copy
       if (seed) seed(rootfs, t.writable);
-      else ownPrivateDirs(rootfs, t.writable, def);
+      else await ownSandboxTree(rootfs, t.writable, def);
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
-      writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       crashPoint('create:staged');
       try {
         // a directory rename never replaces a non-empty directory: the name's atomic test
@@ -113,13 +123,14 @@ export class SandboxStore {
       fsyncDir(this.layout.sandboxes);
       crashPoint('create:committed');
     } catch (e) {
-      rmSync(stage, { recursive: true, force: true });
+      await removeSandboxTree(stage, def).catch(() => rmSync(stage, { recursive: true, force: true }));
       throw e;
     }
   }
 
   /** Removes a sandbox's files: one rename out of sight, then the slow removal. */
-  remove(name: string): void {
+  async remove(name: string): Promise<void> {
+    const def = readDefinition(this.layout.sandbox(name));
     const gone = join(this.layout.trash, `${name}.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
       renameSync(this.layout.sandbox(name), gone);
@@ -129,6 +140,6 @@ export class SandboxStore {
     }
     fsyncDir(this.layout.sandboxes);
     crashPoint('delete:trashed');
-    rmSync(gone, { recursive: true, force: true });
+    await removeSandboxTree(gone, def);
   }
 }

@@ -18,8 +18,10 @@ function quote(s: string): string {
 /** The text of `moat-NAME.service`. */
 export function systemdUnit(def: SandboxDefinition, c: UnitContext): string {
   const moat = [c.node, c.cli, '--data-dir', c.dataDir].map(quote).join(' ');
+  // a non-root user's sandbox is started by that user's systemd instance
+  const user = def.userns.mode === 'subids' || def.userns.mode === 'single';
   return [
-    '# made by `moat generate systemd`; install as /etc/systemd/system/moat-' + def.name + '.service',
+    `# made by \`moat generate systemd\`; install as ${user ? '~/.config/systemd/user' : '/etc/systemd/system'}/moat-${def.name}.service`,
     '[Unit]',
     `Description=moat sandbox ${def.name} (${def.template} template)`,
     'Wants=network-online.target',
@@ -34,7 +36,7 @@ export function systemdUnit(def: SandboxDefinition, c: UnitContext): string {
     `TimeoutStopSec=${c.graceSeconds + 10}`,
     '',
     '[Install]',
-    'WantedBy=multi-user.target',
+    `WantedBy=${user ? 'default.target' : 'multi-user.target'}`,
     '',
   ].join('\n');
 }

@@ -1,7 +1,6 @@
 // create: from a bundle to a container that waits, fully set up, for `start`.
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { userInfo } from 'node:os';
 import { buildPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
 import { ConfigError } from '../spec/issues.js';
@@ -14,7 +13,7 @@ import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
 import { log } from './log.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
-import { isRootless, requestedLimits, rootlessMaps } from './rootless.js';
+import { callerName, isRootless, requestedLimits, rootlessMaps } from './rootless.js';
 
 /** Options of `create` (and of `run`, which adds `mode: 'foreground'`). */
 export interface CreateOptions {
@@ -77,7 +76,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let cgroup: ContainerCgroup | undefined;
   let pid = 0;
   const rec: ContainerRecord = {
-    id: o.id, bundle, rootfs: resolve(bundle, spec.root!.path), pid: 0, pidStart: '', created: new Date().toISOString(), owner: userInfo().username,
+    id: o.id, bundle, rootfs: resolve(bundle, spec.root!.path), pid: 0, pidStart: '', created: new Date().toISOString(), owner: callerName(),
     annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec,
   };
   try {

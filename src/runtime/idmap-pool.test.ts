@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocateRange, freeRange, parseSubids, RANGE_SIZE, rootSubidRange } from './idmap-pool.js';
+import { allocateRange, creatorGone, freeRange, parseSubids, RANGE_SIZE, readPool, reclaimRanges, rootSubidRange } from './idmap-pool.js';
 
 function scratch(): { dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'moat-idpool-'));
@@ -52,6 +52,32 @@ test('root\'s subordinate range is read, and added to both files when missing', 
     assert.deepEqual(parseSubids(readFileSync(subuid, 'utf8'), 'root'), [r]);
     assert.deepEqual(parseSubids(readFileSync(subgid, 'utf8'), 'root'), [r]);
     assert.deepEqual(rootSubidRange({ subuid, subgid }), r, 'found again without changing the files');
+  } finally {
+    s.done();
+  }
+});
+
+test('a range whose creator died and whose owner does not exist is taken back; others stay', async () => {
+  const s = scratch();
+  try {
+    const file = join(s.dir, 'alloc.json');
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(file, JSON.stringify({
+      legacy: 1_000_000, // an older moat's entry: its maker is unknown, it stays
+      dead: { start: 1_065_536, pid: 2 ** 22 + 1, pidStart: '1', boot }, // no such pid
+      otherBoot: { start: 1_131_072, pid: process.pid, pidStart: 'x', boot: 'another-boot' },
+      exists: { start: 1_196_608, pid: 2 ** 22 + 1, pidStart: '1', boot }, // its sandbox exists
+    }));
+    assert.equal(creatorGone(readPool(file).dead!), true);
+    const pool = { file, range: { start: 1_000_000, size: RANGE_SIZE * 8 } };
+    const r = await allocateRange(pool, 'new', (o) => o !== 'exists');
+    assert.equal(r.start, 1_065_536, 'the first reclaimed range is handed out');
+    const now = readPool(file);
+    assert.deepEqual(Object.keys(now).sort(), ['exists', 'legacy', 'new']);
+    const mine = now.new as { pid: number; boot: string };
+    assert.equal(mine.pid, process.pid, 'the entry names its creator');
+    assert.equal(creatorGone(now.new!), false, 'a live creator is not gone');
+    assert.deepEqual(await reclaimRanges(pool, () => true), ['exists']);
   } finally {
     s.done();
   }

@@ -1,10 +1,12 @@
 // Private uid/gid ranges for containers: one range of 65536 ids per container, never handed to
 // two at once, taken from root's subordinate range in /etc/subuid and /etc/subgid (added
-// there if missing). Allocations live in one JSON file guarded by a lock file.
+// there if missing). Allocations live in one JSON file guarded by a lock file. Each entry
+// names the process that made it (pid, its start time, the boot), so that a range whose
+// maker died before its owner came to exist can be taken back (see `allocateRange`).
 import { closeSync, existsSync, openSync, readFileSync, renameSync, appendFileSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RuntimeError } from './errors.js';
-import { processAlive } from './state.js';
+import { processAlive, procStat } from './state.js';
 
 /** A range of ids: [start, start + size). */
 export interface IdRange {
@@ -121,11 +123,66 @@ async function withLock<T>(file: string, fn: () => T): Promise<T> {
   }
 }
 
-function readAllocations(file: string): Record<string, number> {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+/** The process that made an allocation: its pid, that pid's start time (field 22 of
+ * /proc/PID/stat, against pid reuse) and the boot it ran in. */
+export interface Creator {
+  pid: number;
+  pidStart: string;
+  boot: string;
 }
 
-function writeAllocations(file: string, a: Record<string, number>): void {
+/** One allocation. A bare number is an entry of an older moat: no creator is known, so it
+ * is never reclaimed (its maker may be mid-create). */
+export type PoolEntry = number | ({ start: number } & Partial<Creator>);
+
+/** Decides whether an entry whose creator is gone may be taken back (its owner does not exist). */
+export type OwnerGone = (owner: string) => boolean;
+
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** This process, as the creator of an allocation. */
+export function currentCreator(): Creator {
+  return { pid: process.pid, pidStart: procStat(process.pid)?.start ?? '', boot: bootId() };
+}
+
+/** True when the process that made an entry is known and no longer runs (another boot, or
+ * its pid is gone or belongs to a newer process). */
+export function creatorGone(e: PoolEntry, boot = bootId()): boolean {
+  if (typeof e === 'number' || !e.pid || e.pidStart === undefined || !e.boot) return false;
+  if (e.boot !== boot) return true;
+  const st = procStat(e.pid);
+  return !st || st.start !== e.pidStart || st.state === 'Z' || st.state === 'X';
+}
+
+function startOf(e: PoolEntry): number {
+  return typeof e === 'number' ? e : e.start;
+}
+
+function readAllocations(file: string): Record<string, PoolEntry> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, PoolEntry>) : {};
+}
+
+/** Drops the entries whose creator is gone and whose owner does not exist; returns their owners. */
+function dropStale(a: Record<string, PoolEntry>, ownerGone: OwnerGone | undefined): string[] {
+  if (!ownerGone) return [];
+  const boot = bootId();
+  const out: string[] = [];
+  for (const [owner, e] of Object.entries(a)) {
+    if (creatorGone(e, boot) && ownerGone(owner)) {
+      delete a[owner];
+      out.push(owner);
+    }
+  }
+  return out;
+}
+
+function writeAllocations(file: string, a: Record<string, PoolEntry>): void {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   writeSync(fd, JSON.stringify(a));
@@ -133,24 +190,54 @@ function writeAllocations(file: string, a: Record<string, number>): void {
   renameSync(tmp, file);
 }
 
-/** Gives `owner` a range of its own (the same one again if it already has one). */
-export async function allocateRange(pool: IdPool, owner: string): Promise<IdRange> {
+/** Gives `owner` a range of its own (the same one again if it already has one), recording
+ * this process as its creator. First, ranges whose creator died and whose owner does not
+ * exist (`ownerGone`: a create killed between allocation and commit) are taken back. */
+export async function allocateRange(pool: IdPool, owner: string, ownerGone?: OwnerGone): Promise<IdRange> {
   return withLock(pool.file, () => {
     const a = readAllocations(pool.file);
-    if (a[owner] !== undefined) return { start: a[owner]!, size: RANGE_SIZE };
-    const used = new Set(Object.values(a));
+    const reclaimed = dropStale(a, (o) => o !== owner && !!ownerGone?.(o)).length > 0;
+    const mine = a[owner];
+    if (mine !== undefined) {
+      // a new create of this owner (the previous one left its range): it is ours now
+      a[owner] = { start: startOf(mine), ...currentCreator() };
+      writeAllocations(pool.file, a);
+      return { start: startOf(mine), size: RANGE_SIZE };
+    }
+    const used = new Set(Object.values(a).map(startOf));
     for (let start = pool.range.start; start + RANGE_SIZE <= pool.range.start + pool.range.size; start += RANGE_SIZE) {
       if (used.has(start)) continue;
-      a[owner] = start;
+      a[owner] = { start, ...currentCreator() };
       writeAllocations(pool.file, a);
       return { start, size: RANGE_SIZE };
     }
+    if (reclaimed) writeAllocations(pool.file, a);
     throw new RuntimeError('ERR_UNSUPPORTED', `no free id range left in ${pool.range.start}-${pool.range.start + pool.range.size - 1} (${used.size} in use)`);
   });
 }
 
+/** Takes back the ranges whose creator died and whose owner does not exist; returns their owners. */
+export async function reclaimRanges(pool: Pick<IdPool, 'file'>, ownerGone: OwnerGone): Promise<string[]> {
+  if (!existsSync(pool.file)) return [];
+  return withLock(pool.file, () => {
+    const a = readAllocations(pool.file);
+    const gone = dropStale(a, ownerGone);
+    if (gone.length) writeAllocations(pool.file, a);
+    return gone;
+  });
+}
+
+/** The allocations of a pool file, for reports (`moat check`, tests). */
+export function readPool(file: string): Record<string, PoolEntry> {
+  try {
+    return readAllocations(file);
+  } catch {
+    return {};
+  }
+}
+
 /** Gives `owner`'s range back to the pool, waiting synchronously for the lock. */
-export function freeRangeSync(pool: IdPool, owner: string): void {
+export function freeRangeSync(pool: Pick<IdPool, 'file'>, owner: string): void {
   withLockSync(pool.file, () => {
     const a = readAllocations(pool.file);
     if (a[owner] === undefined) return;
@@ -160,7 +247,7 @@ export function freeRangeSync(pool: IdPool, owner: string): void {
 }
 
 /** Gives `owner`'s range back to the pool. */
-export async function freeRange(pool: IdPool, owner: string): Promise<void> {
+export async function freeRange(pool: Pick<IdPool, 'file'>, owner: string): Promise<void> {
   await withLock(pool.file, () => {
     const a = readAllocations(pool.file);
     if (a[owner] === undefined) return;

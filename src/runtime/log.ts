@@ -9,9 +9,11 @@ interface LogConfig {
   debug: boolean;
   /** also print to stderr (the CLI does; the library does not) */
   stderr: boolean;
+  /** the program named on stderr lines */
+  name: string;
 }
 
-const config: LogConfig = { format: 'text', debug: false, stderr: false };
+const config: LogConfig = { format: 'text', debug: false, stderr: false, name: 'moat-oci' };
 
 /** Sets where log lines go. */
 export function configureLog(c: Partial<LogConfig>): void {
@@ -32,7 +34,7 @@ export function log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): vo
   }
   if (config.stderr && (level === 'warn' || (level === 'debug' && config.debug))) {
     try {
-      writeSync(2, `moat-oci: ${level}: ${msg}\n`);
+      writeSync(2, `${config.name}: ${level}: ${msg}\n`);
     } catch {
       /* stderr closed */
     }

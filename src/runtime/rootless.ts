@@ -33,6 +33,16 @@ export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
   return dir;
 }
 
+/** The caller's user name, or its uid as a string when it has no passwd entry (a uid made
+ * up for a service, or a test): /etc/subuid accepts either. */
+export function callerName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 0);
+  }
+}
+
 /** The setuid helpers that write multi-id maps for an unprivileged user (the helper execs these paths). */
 export const NEWUIDMAP = '/usr/bin/newuidmap';
 export const NEWGIDMAP = '/usr/bin/newgidmap';
@@ -75,7 +85,7 @@ export interface RootlessMaps {
  * own uid (and gid) the helper writes itself; anything else needs newuidmap/newgidmap and every
  * host id in the user's /etc/subuid (/etc/subgid) ranges, or the caller's own id.
  */
-export function rootlessMaps(spec: OciSpec, host = { uid: process.getuid!(), gid: process.getgid!(), name: userInfo().username }, files = { subuid: '/etc/subuid', subgid: '/etc/subgid', newuidmap: NEWUIDMAP, newgidmap: NEWGIDMAP }): { maps: RootlessMaps; issues: ConfigIssue[] } {
+export function rootlessMaps(spec: OciSpec, host = { uid: process.getuid!(), gid: process.getgid!(), name: callerName() }, files = { subuid: '/etc/subuid', subgid: '/etc/subgid', newuidmap: NEWUIDMAP, newgidmap: NEWGIDMAP }): { maps: RootlessMaps; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const linux = spec.linux ?? {};
   const nss = linux.namespaces ?? [];

@@ -3,8 +3,10 @@
 // consistent state (taking over the dead command's lock), and delete cleans up.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { isRoot } from '../lib/bundle.js';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRoot, removeTree } from '../lib/bundle.js';
 import { assertSandboxGone, MoatScratch } from '../lib/moat.js';
 
 const skip = isRoot() ? false : 'integration tests create sandboxes and need root';
@@ -35,6 +37,32 @@ describe('moat: crash safety', { skip }, () => {
     await s.ok(['create', 'c1', '--template', 'busybox']);
     await s.ok(['delete', 'c1']);
     assertSandboxGone(s, 'c1');
+  });
+
+  test('killed after its id range was allocated, before anything was staged: the next allocation takes the range back', async () => {
+    // a pool of this test's own, so that no other sandbox's allocation interferes
+    const dir = mkdtempSync(join(tmpdir(), 'moat-pool-'));
+    const pool = join(dir, 'idmap.json');
+    const env = { MOAT_IDMAP_POOL: pool };
+    const entries = () => JSON.parse(readFileSync(pool, 'utf8')) as Record<string, { start: number; pid: number }>;
+    try {
+      const r = await s.moat(['create', 'r1', '--template', 'busybox'], { env: { ...env, MOAT_TEST_CRASH_AT: 'create:allocated' } });
+      assert.equal(r.signal, 'SIGKILL');
+      const leaked = entries()[`${s.data}:r1`];
+      assert.ok(leaked, 'the dead create left its range allocated');
+      assert.equal(leaked.pid, r.pid, 'the entry names the process that made it');
+      assert.deepEqual(s.entries('staging'), [], 'nothing was staged');
+      assert.equal(await status('r1'), undefined);
+      await s.ok(['create', 'r2', '--template', 'busybox'], { env });
+      const now = entries();
+      assert.equal(now[`${s.data}:r1`], undefined, 'the range of the dead create was taken back');
+      assert.equal(now[`${s.data}:r2`]?.start, leaked.start, 'and handed to the next sandbox');
+      await s.ok(['delete', 'r2'], { env });
+      assert.deepEqual(entries(), {});
+      assertSandboxGone(s, 'r2');
+    } finally {
+      removeTree(dir);
+    }
   });
 
   test('killed right after create committed: the sandbox is complete', async () => {

@@ -2,9 +2,10 @@
 // another's files even when they are put in front of it (the seed's "help vs1 cheat").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, isStaticElf } from '../lib/bundle.js';
+import { isRoot, isStaticElf, probePath } from '../lib/bundle.js';
 import { MoatScratch } from '../lib/moat.js';
 
 const skip = !isRoot() ? 'integration tests create sandboxes and need root' : !existsSync('/bin/busybox') || !isStaticElf('/bin/busybox') ? 'needs busybox-static' : false;
@@ -55,6 +56,34 @@ describe('moat: private id ranges (issue 5)', { skip }, () => {
     await s.ok(['create', 'owner', '--template', 'busybox', '--volume', `${vs2root}:/peek:ro`]);
     await s.ok(['start', 'owner']);
     assert.notEqual((await s.moat(['exec', 'owner', '--', 'cat', '/peek/secret'])).code, 0, 'a third sandbox cannot either');
+  });
+
+  test('a process of one sandbox cannot signal, ptrace or read another\'s processes, even escaped into the host\'s pid and mount namespaces', async () => {
+    // the two sandboxes' first processes, as the host sees them
+    const list = JSON.parse(await s.ok(['list', '--json'])) as { name: string; pid: number }[];
+    const pidOf = (n: string) => list.find((x) => x.name === n)!.pid;
+    const a = pidOf('vs1'), b = pidOf('vs2');
+    await s.ok(['exec', 'vs2', '--', 'sh', '-c', 'echo vs2-private > /root/proc-secret && chmod 600 /root/proc-secret']);
+    // a process with a sandbox's credentials (root of its user namespace, with every
+    // capability there: more than the sandbox itself keeps) but the host's view of pids and
+    // files, as if it had escaped every other namespace: only the user namespace stands
+    const as = (sandboxPid: number, args: string[]) => {
+      const r = spawnSync('nsenter', [`--target=${sandboxPid}`, '--user', '--', probePath, ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { ok: boolean; errno: string | null; content?: string };
+    };
+    const PTRACE_SEIZE = String(0x4206);
+    const secret = `/proc/${b}/root/root/proc-secret`;
+    // from vs1: refused
+    assert.equal(as(a, ['kill', String(b), '0']).errno, 'EPERM', 'vs1 signals vs2');
+    assert.equal(as(a, ['kill', String(b), 'KILL']).errno, 'EPERM', 'vs1 kills vs2');
+    assert.equal(as(a, ['syscall-name', 'ptrace', PTRACE_SEIZE, String(b), '0', '0']).errno, 'EPERM', 'vs1 ptraces vs2');
+    assert.equal(as(a, ['read', secret]).errno, 'EACCES', 'vs1 reads vs2\'s files through /proc/PID/root');
+    // the same from vs2's own user namespace succeeds: it is the namespace that refuses
+    assert.equal(as(b, ['kill', String(b), '0']).ok, true);
+    assert.equal(as(b, ['syscall-name', 'ptrace', PTRACE_SEIZE, String(b), '0', '0']).ok, true);
+    assert.equal(as(b, ['read', secret]).content, 'vs2-private\n');
+    assert.equal(JSON.parse(await s.ok(['list', '--json'])).find((x: { name: string }) => x.name === 'vs2').pid, b, 'vs2 still runs');
   });
 
   test('a deleted sandbox\'s range is free again', async () => {

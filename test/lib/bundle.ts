@@ -227,6 +227,8 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** the CLI process's pid */
+  pid?: number;
 }
 
 // Options for runCli.
@@ -271,7 +273,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
       const stdout = readFileSync(outPath, 'utf8');
       const stderr = readFileSync(errPath, 'utf8');
       rmSync(dir, { recursive: true, force: true });
-      resolvePromise({ code, signal, stdout, stderr, timedOut });
+      resolvePromise({ code, signal, stdout, stderr, timedOut, ...(child.pid ? { pid: child.pid } : {}) });
     });
   });
 }

@@ -17,6 +17,8 @@ export interface Command {
    * they differ from the command's) */
   failureStatus?: number;
   load: () => Promise<(ctx: CommandContext) => Promise<number>>;
+  /** false: the data directory is not made or swept first (`check`) */
+  opensStore?: boolean;
 }
 
 /** What a handler gets. */
@@ -97,6 +99,11 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'generate systemd NAME [--time S]', help: 'print a systemd unit that starts and stops the sandbox with the host',
     flags: { time: { type: 'string', alias: 't', help: 'seconds the unit\'s stop waits after SIGTERM (default 10)' } },
     load: async () => (await import('./verbs/generate.js')).generate,
+  },
+  check: {
+    usage: 'check [--json]', help: 'check the host\'s prerequisites for sandboxes (user namespaces, newuidmap, subordinate ids, cgroups), each with its fix',
+    flags: { json }, opensStore: false,
+    load: async () => (await import('./verbs/check.js')).check,
   },
   delete: { usage: 'delete NAME [--force]', help: 'delete a sandbox and everything it holds', flags: { force }, load: async () => (await import('./verbs/delete.js')).del },
 };

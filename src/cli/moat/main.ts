@@ -6,7 +6,7 @@ import { COMMANDS, type Command } from './commands.js';
 import { err, out } from './output.js';
 
 const GLOBAL: Record<string, FlagSpec> = {
-  'data-dir': { type: 'string', help: 'where sandboxes live (default $MOAT_DATA_DIR or /var/lib/moat)' },
+  'data-dir': { type: 'string', help: 'where sandboxes live (default $MOAT_DATA_DIR, else /var/lib/moat for root and $XDG_DATA_HOME/moat or ~/.local/share/moat for other users)' },
   debug: { type: 'bool', help: 'log debug messages' },
   help: { type: 'bool', alias: 'h', help: 'show help' },
   version: { type: 'bool', help: 'print the version' },
@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<void> {
     const cmd = COMMANDS[name];
     if (!cmd) throw new UsageError(`unknown command \`${command}\` (see moat --help)`);
     failureStatus = cmd.failureStatus ?? 1;
-    configureLog({ debug: !!g.debug, stderr: true });
+    configureLog({ debug: !!g.debug, stderr: true, name: 'moat' });
     const parsed = parseCommandArgs(cmd, rest);
     if (parsed.flags.help) {
       out(commandHelp(name, cmd));
@@ -94,7 +94,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     const handler = await cmd.load();
     const { resolveDataDir, SandboxStore } = await import('../../manager/index.js');
-    const store = new SandboxStore(resolveDataDir(g['data-dir'] as string | undefined)).open();
+    const store = new SandboxStore(resolveDataDir(g['data-dir'] as string | undefined));
+    if (cmd.opensStore !== false) await store.open();
     code = await handler({ store, flags: parsed.flags, args: parsed.rest, command: parsed.command });
   } catch (e) {
     err(`moat: ${(e as Error).message ?? String(e)}\n`);

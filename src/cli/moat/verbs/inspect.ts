@@ -16,7 +16,7 @@ function text(r: SandboxReport): string {
     `log:        ${r.consoleLog}`,
     `filesystem: root ${r.filesystem.root}; host, read-only: ${r.filesystem.readOnlyHost.join(' ')}; private, writable: ${r.filesystem.writable.join(' ') || 'none (--read-only)'}; tmpfs: ${r.filesystem.tmpfs.join(' ')}`,
     ...r.filesystem.volumes.map((v) => `volume:     ${v.host} -> ${v.container} (${v.readonly ? 'ro' : 'rw'})`),
-    `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids}`,
+    `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids ?? 'none'}${r.limits.note ? ` (${r.limits.note})` : ''}`,
     `network:    ${r.network.mode}${r.network.unsafe ? ' (UNSAFE)' : ''}: ${r.network.detail}`,
     'security:',
     ...r.security.flatMap((l) => [
