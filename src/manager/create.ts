@@ -3,6 +3,7 @@ import { defineSandbox, type SandboxDefinition, type SandboxOptions } from './de
 import { withSandboxContext } from './errors.js';
 import { hostLimits } from './host-limits.js';
 import { withSandboxLock } from './lifecycle.js';
+import { checkNetworkExists } from './network.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 import type { SandboxStore } from './store.js';
 
@@ -11,6 +12,7 @@ export async function createSandbox(store: SandboxStore, name: string, o: Sandbo
   const def = defineSandbox(name, o, hostLimits());
   await withSandboxLock(store, name, async () => {
     try {
+      checkNetworkExists(store.layout, def);
       await assignUserNamespace(store, def);
       store.create(def);
     } catch (e) {

@@ -8,7 +8,7 @@ import { containerRecord } from '../runtime/lifecycle.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import type { ContainerCgroup } from '../runtime/cgroups/index.js';
 import { formatSize, type SandboxDefinition } from './definition.js';
-import { NETWORK_MODES } from './network.js';
+import { describeNetworkMode, networkState, type NetworkState } from './network.js';
 import { buildSandboxSpec } from './spec.js';
 import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
 import { landlockHost } from '../runtime/landlock.js';
@@ -42,7 +42,7 @@ export interface SandboxReport {
   consoleLog: string;
   filesystem: { root: string; writable: string[]; tmpfs: string[]; readOnlyHost: string[]; volumes: SandboxDefinition['volumes'] };
   limits: { memory: string; cpus: string; pids: number };
-  network: { mode: string; unsafe: boolean; detail: string };
+  network: { mode: string; unsafe: boolean; detail: string } & NetworkState;
   security: SecurityLayer[];
   spec: OciSpec;
 }
@@ -79,7 +79,7 @@ function readCg(dir: string | undefined, file: string): string | undefined {
 
 const NS_FILES: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user' };
 
-function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost): SecurityLayer[] {
+function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, netDetail: string): SecurityLayer[] {
   const linux = spec.linux!;
   const p = spec.process!;
   const st = pid ? procStatus(pid) : {};
@@ -129,7 +129,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
       : llMode === 'off' ? 'off' : `not applied: ${[...ll.issues, ...ll.warnings].map((w) => w.message).join('; ') || landlockAbi.reason || 'no Landlock on this host'}`,
   });
   out.push({ layer: 'MAC (SELinux/AppArmor/Smack)', active: false, detail: 'not yet: this build has no MAC backend, so sandboxes run unlabelled' });
-  out.push({ layer: 'network', active: def.network.mode === 'none', detail: `${def.network.mode}: ${NETWORK_MODES[def.network.mode]}` });
+  out.push({ layer: 'network', active: def.network.mode !== 'host', detail: `${def.network.mode}: ${netDetail}` });
   return out;
 }
 
@@ -149,6 +149,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       /* removed meanwhile */
     }
   }
+  const netDetail = describeNetworkMode(def.network.mode, store.layout);
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
     name, status, ...(pid ? { pid } : {}), template: def.template, created: def.created,
@@ -162,8 +163,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       volumes: def.volumes,
     },
     limits: { memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids },
-    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: NETWORK_MODES[def.network.mode] },
-    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot)),
+    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: netDetail, ...networkState(store.layout, def) },
+    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), netDetail),
     spec,
   };
 }
