@@ -16,6 +16,7 @@ import { readAttachment, removeAttachment, type Attachment } from './attachment.
 import { attachCni, detachCni } from './cni-attach.js';
 import { hostResolvConf, hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
 import { stopHelpers } from './helper-process.js';
+import { unpinNetns } from './netns-pin.js';
 import { bareAddress } from './hosts.js';
 import { startPasta } from './pasta.js';
 import { formatPublish, type PortMapping } from './publish.js';
@@ -89,6 +90,7 @@ export async function tearDownNetwork(layout: Layout, def: SandboxDefinition): P
     if (a.kind === 'cni') detachCni(layout, def.name, a);
     else {
       await stopHelpers(a.marker, a.pid);
+      if (a.netnsPin) unpinNetns(a.netnsPin);
       removeAttachment(layout, def.name);
     }
   });

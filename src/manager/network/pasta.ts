@@ -13,6 +13,8 @@ import type { Layout } from '../layout.js';
 import { writeAttachment, type HelperAttachment } from './attachment.js';
 import { NetworkError } from './errors.js';
 import { netnsAddresses } from './helper-process.js';
+import { pinNetns } from './netns-pin.js';
+import { netnsDir } from './store.js';
 import type { PortMapping } from './publish.js';
 
 /** The -t/-u arguments of the published ports (`[ADDR/]HOSTPORT:CTPORT`). */
@@ -31,10 +33,19 @@ export function pastaPortArgs(publish: PortMapping[]): string[] {
  * sandbox's interface is configured, writing its pid to the marker file. */
 export function startPasta(layout: Layout, def: SandboxDefinition, pid: number, publish: PortMapping[]): HelperAttachment {
   const marker = join(layout.sandbox(def.name), 'pasta.pid');
-  const a: HelperAttachment = { kind: 'pasta', marker, publish };
+  const root = process.getuid?.() === 0;
+  const a: HelperAttachment = { kind: 'pasta', marker, publish, ...(root ? { netnsPin: join(netnsDir(layout), def.name) } : {}) };
   writeAttachment(layout, def.name, a); // before the helper exists
   rmSync(marker, { force: true });
-  const args = ['--quiet', '--config-net', '--no-map-gw', '-T', 'none', '-U', 'none', ...pastaPortArgs(publish), '--log-file', join(layout.sandbox(def.name), 'pasta.log'), '-P', marker, String(pid)];
+  // As root: the sandbox's process is not dumpable until its exec, so /proc/PID/ns/* opens
+  // only with CAP_SYS_PTRACE, which pasta drops; it gets the namespace by a pin instead, and
+  // keeps uid 0 (as `nobody` it could not enter a namespace owned by root's user namespace).
+  let target = [String(pid)];
+  if (a.netnsPin) {
+    pinNetns(pid, a.netnsPin);
+    target = ['--runas', '0:0', '--netns', a.netnsPin, '--netns-only'];
+  }
+  const args = ['--quiet', '--config-net', '--no-map-gw', '-T', 'none', '-U', 'none', ...pastaPortArgs(publish), '--log-file', join(layout.sandbox(def.name), 'pasta.log'), '-P', marker, ...target];
   const r = spawnSync('pasta', args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
   if (r.error) throw new NetworkError('ERR_NETWORK_HELPER', `start pasta: ${r.error.message}${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (apt-get install passt)' : ''}`, { cause: r.error });
   if (r.status !== 0) {

@@ -1,7 +1,7 @@
 // `slirp4netns` mode: the older user-mode stack (libslirp) in the host's namespace. The
 // sandbox gets 10.0.2.100/24 on tap0, gateway 10.0.2.2, DNS 10.0.2.3; published ports are
 // added through its API socket (`add_hostfwd`). `--disable-host-loopback` keeps the sandbox
-// off the host's 127.0.0.1; `--enable-sandbox` and `--enable-seccomp` confine the helper.
+// off the host's 127.0.0.1; (Not `--enable-sandbox`: run as root in the host's mount namespace it unmounted the host's /run/netns/* mounts here.)
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -44,7 +44,7 @@ export async function startSlirp(layout: Layout, def: SandboxDefinition, pid: nu
   writeAttachment(layout, def.name, a); // before the helper exists
   rmSync(marker, { force: true });
   const log = openSync(join(layout.sandbox(def.name), 'slirp4netns.log'), 'a', 0o600);
-  const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp', '--ready-fd=3', `--api-socket=${marker}`, String(pid), 'tap0'];
+  const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', `--api-socket=${marker}`, String(pid), 'tap0'];
   let child;
   try {
     child = spawn('slirp4netns', args, { detached: true, stdio: ['ignore', log, log, 'pipe'] });
