@@ -4,10 +4,12 @@
 //   MOAT-INPUT    traffic from a moat bridge to the host itself: only replies (ESTABLISHED,
 //                 RELATED) pass, so a sandbox reaches none of the host's own services; what
 //                 a sandbox may reach on the host is what is published to it, never the rest
-//   MOAT-FORWARD  on isolated networks (moat0 and `--isolated`), traffic routed from one
-//                 member to another through the host (a frame sent to the gateway's MAC with
-//                 a peer's IP) is refused, except connections DNATed to a published port;
-//                 bridge port isolation stops the direct (layer 2) path, this the routed one
+//   MOAT-FORWARD  traffic routed from a moat bridge to any moat bridge is refused, except
+//                 connections DNATed to a published port and, on a network that is not
+//                 isolated, traffic between its own members: so networks do not reach each
+//                 other, and on isolated ones (moat0, `--isolated`) a member cannot reach
+//                 another through the host (a frame sent to the gateway's MAC with a peer's
+//                 IP); bridge port isolation stops the direct (layer 2) path, this the routed
 //
 // Every rule carries the comment `moat:NETWORK`; a network's rules are added when its first
 // sandbox joins and removed when its last one leaves, and the chains go with the last rule.
@@ -36,7 +38,10 @@ export function networkRules(net: Pick<NetworkDef, 'name' | 'bridge' | 'isolated
     [INPUT, ['-i', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...c, '-j', 'ACCEPT']],
     [INPUT, ['-i', net.bridge, ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']],
   ];
-  if (net.isolated) rules.push([FORWARD, ['-i', net.bridge, '-o', net.bridge, '-m', 'conntrack', '!', '--ctstate', 'DNAT', ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
+  // members of a shared network talk (bridged, or routed when br_netfilter sends bridged
+  // traffic through iptables); else nothing routed from this bridge to any moat bridge
+  if (!net.isolated) rules.push([FORWARD, ['-i', net.bridge, '-o', net.bridge, ...c, '-j', 'RETURN']]);
+  rules.push([FORWARD, ['-i', net.bridge, '-o', 'moat+', '-m', 'conntrack', '!', '--ctstate', 'DNAT', ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
   return rules;
 }
 
@@ -61,7 +66,7 @@ export function ensureNetworkRules(net: NetworkDef): void {
 
 /** Removes a network's rules; the chains and their jumps go when they are empty. */
 export function removeNetworkRules(net: NetworkDef): void {
-  for (const [chain, spec] of networkRules({ ...net, isolated: true })) {
+  for (const [chain, spec] of [...networkRules({ ...net, isolated: true }), ...networkRules({ ...net, isolated: false })]) {
     while (ipt(['-D', chain, ...spec]).ok) {
       /* every copy */
     }
