@@ -12,14 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasBinary, isRoot, removeTree } from '../lib/bundle.js';
 import { assertSandboxGone, MoatScratch, waitFor } from '../lib/moat.js';
-import { HOST_ADDR, OUTSIDE_ADDR, TestNetns } from '../lib/netns.js';
+import { assertNetworkClean, HOST_ADDR, OUTSIDE_ADDR, TestNetns } from '../lib/netns.js';
 
 const need = ['iptables', 'bridge', 'nsenter', 'dropbear', 'dbclient', 'dropbearkey'].filter((b) => !hasBinary(b));
 const skip = !isRoot() ? 'networking tests need root' : need.length ? `needs ${need.join(', ')} (apt-get install iptables dropbear-bin)` : !existsSync('/usr/lib/cni/bridge') ? 'needs the CNI plugins (apt-get install containernetworking-plugins)' : false;
-
-/** Chains the CNI plugins make once per namespace and leave, empty, for every other CNI user
- * (podman, ...): `firewall`'s CNI-FORWARD/CNI-ADMIN and `portmap`'s CNI-HOSTPORT-*. */
-const PLUGIN_GLOBAL = /CNI-FORWARD|CNI-ADMIN|CNI-HOSTPORT-(DNAT|MASQ|SETMARK)|^\*|^COMMIT|^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) /;
 
 /** The server script both sandboxes run (as root): a page naming the sandbox, a CGI that
  * prints the client's address, and a user `web` whose key is the test's. dropbear is then run
@@ -203,12 +199,7 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
   test('teardown leaves no veth, rule, lease, pin or namespace mount', async () => {
     for (const n of ['vs1', 'vs2']) await s.ok(['delete', '--force', n]);
     for (const n of ['vs1', 'vs2']) assertSandboxGone(s, n);
-    assert.deepEqual(net.links().sort(), ['lo', 'uplink0'], 'links left in the host namespace');
-    const added = net.iptablesSave().filter((l) => !iptBefore.includes(l) && !PLUGIN_GLOBAL.test(l));
-    assert.deepEqual(added, [], 'iptables rules left');
-    const ipam = join(s.data, 'networks', 'ipam');
-    assert.deepEqual(existsSync(ipam) ? readdirSync(ipam) : [], [], 'IPAM state left');
-    assert.deepEqual(s.entries('netns'), [], 'namespace pins left');
+    assertNetworkClean(net, s.data, iptBefore);
   });
 });
 

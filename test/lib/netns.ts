@@ -3,7 +3,9 @@
 // the host's LAN. Both are deleted by cleanup(), which tests call also when they fail.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The host's address on the link to outside, and outside's. */
 export const HOST_ADDR = '198.18.0.1';
@@ -94,4 +96,33 @@ export class TestNetns {
       }
     }
   }
+}
+
+/** Chains the CNI plugins make once per namespace and leave, empty, for every other CNI user
+ * (podman, ...): `firewall`'s CNI-FORWARD/CNI-ADMIN and `portmap`'s CNI-HOSTPORT-*. */
+const PLUGIN_GLOBAL = /CNI-FORWARD|CNI-ADMIN|CNI-HOSTPORT-(DNAT|MASQ|SETMARK)|^\*|^COMMIT|^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) /;
+
+/** Pids of processes whose command line mentions `text`. */
+export function processesMentioning(text: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Asserts that moat left nothing of its networking in the host namespace and data dir: no
+ * link but the test's, no iptables rule but the plugins' global chains, no IPAM state, no
+ * namespace pin, no helper process. */
+export function assertNetworkClean(net: TestNetns, data: string, iptBefore: string[]): void {
+  assert.deepEqual(net.links().sort(), ['lo', 'uplink0'], 'links left in the host namespace');
+  const added = net.iptablesSave().filter((l) => !iptBefore.includes(l) && !PLUGIN_GLOBAL.test(l));
+  assert.deepEqual(added, [], 'iptables rules left');
+  const ipam = join(data, 'networks', 'ipam');
+  assert.deepEqual(existsSync(ipam) ? readdirSync(ipam) : [], [], 'IPAM state (leases) left');
+  const pins = join(data, 'netns');
+  assert.deepEqual(existsSync(pins) ? readdirSync(pins) : [], [], 'namespace pins left');
+  assert.deepEqual(processesMentioning(data), [], 'helper processes left');
 }

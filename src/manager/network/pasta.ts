@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SandboxDefinition } from '../definition.js';
 import type { Layout } from '../layout.js';
+import { crashPoint } from '../crash.js';
 import { writeAttachment, type HelperAttachment } from './attachment.js';
 import { NetworkError } from './errors.js';
 import { netnsAddresses } from './helper-process.js';
@@ -58,6 +59,7 @@ export function startPasta(layout: Layout, def: SandboxDefinition, pid: number, 
     const why = (log || r.stderr).split('\n').filter((l) => l && !l.includes('syslog')).slice(-3).join('; ');
     throw new NetworkError('ERR_NETWORK_HELPER', `pasta exited with status ${r.status}: ${why}`);
   }
+  crashPoint('network:helper-started');
   a.pid = Number(readFileSync(marker, 'utf8').trim()) || undefined;
   a.addresses = netnsAddresses(pid);
   writeAttachment(layout, def.name, a);

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SandboxDefinition } from '../definition.js';
 import type { Layout } from '../layout.js';
+import { crashPoint } from '../crash.js';
 import { writeAttachment, type HelperAttachment } from './attachment.js';
 import { NetworkError } from './errors.js';
 import { netnsAddresses } from './helper-process.js';
@@ -60,6 +61,7 @@ export async function startSlirp(layout: Layout, def: SandboxDefinition, pid: nu
   (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
   child.removeAllListeners();
   child.unref();
+  crashPoint('network:helper-started');
   if (child.pid) {
     a.pid = child.pid;
     writeAttachment(layout, def.name, a);
