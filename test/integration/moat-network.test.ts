@@ -111,6 +111,8 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     assert.match(hosts, new RegExp(`^${addr.vs1!.replace(/\./g, '\\.')}\\s+vs1$`, 'm'));
     assert.doesNotMatch(hosts, /vs2/, 'moat0 members are not listed to each other');
     assert.equal((await s.ok(['exec', 'vs1', '--', 'hostname'])).trim(), 'vs1');
+    // IPv4 only (moat's host rules are IPv4): not even a link-local IPv6 address
+    assert.doesNotMatch(await s.ok(['exec', 'vs1', '--', 'ip', '-6', 'addr', 'show', 'dev', 'eth0']), /inet6/);
     const text = await s.ok(['inspect', 'vs1']);
     assert.match(text, new RegExp(`address:\\s+${addr.vs1!.replace(/\./g, '\\.')}/24 \\(gateway 10\\.129\\.0\\.1`));
     assert.match(text, /ports:\s+0\.0\.0\.0:8081->80\/tcp 0\.0\.0\.0:2201->2222\/tcp/);
@@ -174,12 +176,23 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     assert.ok(await connects('u1', 'u2', 80), 'u1 reaches u2 by name on a shared network');
     assert.ok(!(await connects('i1', i2, 80)), 'i1 reached i2 on an --isolated network');
     assert.ok(!(await connects('u1', addr.vs1!, 80)), 'u1 reached vs1 on another network');
+    const info = JSON.parse(await s.ok(['network', 'inspect', 'shared'])) as { bridge: string; confList: { plugins: { type: string }[] }; attached: { sandbox: string; addresses: string[] }[] };
+    assert.equal(info.bridge, 'moat1');
+    assert.deepEqual(info.confList.plugins.map((p) => p.type), ['bridge', 'tuning', 'portmap', 'firewall']);
+    assert.deepEqual(info.attached.map((m) => m.sandbox), ['u1', 'u2']);
     const rm = await s.moat(['network', 'rm', 'shared']);
     assert.match(rm.stderr, /used by sandboxes `u1`, `u2`/);
     for (const n of ['u1', 'u2', 'i1', 'i2']) await s.ok(['delete', '--force', n]);
     await s.ok(['network', 'rm', 'shared']);
     await s.ok(['network', 'rm', 'iso']);
     assert.ok(!net.links().some((l) => l === 'moat1' || l === 'moat2'), 'user network bridges removed');
+  });
+
+  test('run --rm on moat0: an address while the command runs, nothing after', async () => {
+    const out = await s.ok(['run', '--rm', '--name', 'once', '--network', 'bridge', '-p', '8099:80', '--template', 'busybox', '--', 'sh', '-c', 'ip -4 -o addr show dev eth0; cat /etc/resolv.conf >/dev/null']);
+    assert.match(out, /inet 10\.129\.0\.\d+\/24/);
+    assertSandboxGone(s, 'once');
+    assert.equal(fetchFrom(net.outside, `http://${HOST_ADDR}:8099/`).code !== 0, true);
   });
 
   for (const [mode, port] of [['pasta', 18080], ['slirp4netns', 18081]] as const) {

@@ -1,5 +1,5 @@
 // The CNI network configuration list (spec 1.0.0) of a moat network: a bridge with
-// host-local IPAM, then portmap (for --publish) and firewall (accepts the sandbox's traffic
+// host-local IPAM, tuning (IPv6 off in the sandbox), then portmap (for --publish) and firewall (accepts the sandbox's traffic
 // in FORWARD when the host's policy is DROP, as Docker leaves it). Pure: the same network
 // always gives the same list, which is stored next to the network for anyone to inspect.
 import type { PortMapping } from './publish.js';
@@ -41,6 +41,9 @@ export function buildConfList(n: NetworkConfigInput): CniConfList {
         type: 'bridge', bridge: n.bridge, isGateway: true, ipMasq: true, hairpinMode: false, promiscMode: false,
         ipam: { type: 'host-local', ranges: [[{ subnet: formatSubnet(n.subnet), gateway: gatewayOf(n.subnet) }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: n.ipamDir },
       },
+      // IPv4 only: moat's host rules are iptables (IPv4) rules, so the sandbox gets no IPv6
+      // at all, not even a link-local address from which to reach the host's [::] services
+      { type: 'tuning', sysctl: { 'net.ipv6.conf.eth0.disable_ipv6': '1' } },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       { type: 'firewall', backend: 'iptables' },
     ],

@@ -57,7 +57,7 @@ test('subnets: parse, overlap, gateway, the next free /24 of 10.129.0.0/16', () 
 test('the CNI config list: bridge with host-local, portmap, firewall; what each plugin reads', () => {
   const list = buildConfList({ name: 'web', bridge: 'moat1', subnet: parseSubnet('10.129.1.0/24') as Subnet, ipamDir: '/data/networks/ipam' });
   assert.equal(list.cniVersion, '1.0.0');
-  assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall']);
+  assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'tuning', 'portmap', 'firewall']);
   assert.deepEqual(list.plugins[0]!.ipam, { type: 'host-local', ranges: [[{ subnet: '10.129.1.0/24', gateway: '10.129.1.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/data/networks/ipam' });
   assert.equal(list.plugins[0]!.bridge, 'moat1');
   const ports = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }];
@@ -65,10 +65,11 @@ test('the CNI config list: bridge with host-local, portmap, firewall; what each 
   assert.equal(first.prevResult, undefined);
   assert.equal(first.runtimeConfig, undefined, 'the bridge declares no portMappings capability');
   assert.equal(first.name, 'web');
-  const pm = pluginStdin(list, 1, { ips: [] }, { portMappings: ports });
+  assert.deepEqual(list.plugins[1]!.sysctl, { 'net.ipv6.conf.eth0.disable_ipv6': '1' });
+  const pm = pluginStdin(list, 2, { ips: [] }, { portMappings: ports });
   assert.deepEqual(pm.prevResult, { ips: [] });
   assert.deepEqual(pm.runtimeConfig, { portMappings: ports });
-  assert.equal(pluginStdin(list, 1, undefined, { portMappings: [] }).runtimeConfig, undefined);
+  assert.equal(pluginStdin(list, 2, undefined, { portMappings: [] }).runtimeConfig, undefined);
 });
 
 test('host rules: replies only from a bridge to the host; no routing between moat bridges', () => {
