@@ -122,6 +122,52 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     assert.ok(await connects('vs1', addr.vs1!, 80), 'control: vs1 reaches its own address');
     assert.ok(!(await connects('vs1', addr.vs2!, 80)), 'vs1 reached vs2 on moat0');
     assert.ok(!(await connects('vs2', addr.vs1!, 2222)), 'vs2 reached vs1 on moat0');
+    // which layer stops it (in the test's namespace): with br_netfilter loaded, bridged
+    // frames also pass iptables FORWARD, where MOAT-FORWARD refuses them too; without that
+    // chain port isolation alone still stops vs1, and without both it connects
+    const veth = (JSON.parse(await s.ok(['inspect', '--json', 'vs2'])) as { network: { hostInterface: string } }).network.hostInterface;
+    net.inHost('iptables', ['-w', '-D', 'FORWARD', '-j', 'MOAT-FORWARD']);
+    try {
+      assert.ok(!(await connects('vs1', addr.vs2!, 80)), 'port isolation alone did not stop vs1');
+      net.inHost('bridge', ['link', 'set', 'dev', veth, 'isolated', 'off']);
+      try {
+        assert.ok(await connects('vs1', addr.vs2!, 80), 'without port isolation and MOAT-FORWARD vs1 reaches vs2');
+      } finally {
+        net.inHost('bridge', ['link', 'set', 'dev', veth, 'isolated', 'on']);
+      }
+    } finally {
+      net.inHost('iptables', ['-w', '-I', 'FORWARD', '1', '-j', 'MOAT-FORWARD']);
+    }
+  });
+
+  test('on moat0, routing through the gateway does not connect vs1 and vs2 either (MOAT-FORWARD)', async () => {
+    // what sandboxes holding CAP_NET_ADMIN could do (one would suffice for one-way UDP): the
+    // test routes each to the other through the gateway, from outside
+    const pids = JSON.parse(await s.ok(['list', '--json'])) as { name: string; pid?: number }[];
+    const inNs = (name: string, args: string[]) => execFileSync('nsenter', [`--net=/proc/${pids.find((x) => x.name === name)!.pid}/ns/net`, ...args], { stdio: 'ignore' });
+    const routedConnect = () => {
+      try {
+        inNs('vs1', ['busybox', 'nc', '-w', '3', addr.vs2!, '80']);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    inNs('vs1', ['ip', 'route', 'add', `${addr.vs2}/32`, 'via', '10.129.0.1']);
+    inNs('vs2', ['ip', 'route', 'add', `${addr.vs1}/32`, 'via', '10.129.0.1']);
+    try {
+      assert.ok(!routedConnect(), 'vs1 reached vs2 routed through the host');
+      // the same with moat's FORWARD chain unhooked (in the test's namespace): it connects
+      net.inHost('iptables', ['-w', '-D', 'FORWARD', '-j', 'MOAT-FORWARD']);
+      try {
+        assert.ok(routedConnect(), 'without MOAT-FORWARD the routed path is open');
+      } finally {
+        net.inHost('iptables', ['-w', '-I', 'FORWARD', '1', '-j', 'MOAT-FORWARD']);
+      }
+    } finally {
+      inNs('vs1', ['ip', 'route', 'del', `${addr.vs2}/32`]);
+      inNs('vs2', ['ip', 'route', 'del', `${addr.vs1}/32`]);
+    }
   });
 
   test('no sandbox reaches the host\'s own services; without moat\'s INPUT rules it would', async () => {

@@ -62,11 +62,19 @@ function publishOf(def: SandboxDefinition): PortMapping[] {
   return def.network.publish ?? [];
 }
 
+/** Why a non-root user cannot use a mode (bridges and iptables rules need root). */
+function rootlessIssue(mode: string): string | undefined {
+  if (!hasAddress(mode) || mode === 'pasta' || mode === 'slirp4netns' || process.getuid?.() === 0) return undefined;
+  return `network \`${mode}\` needs root (it makes bridges and firewall rules): use --network pasta or slirp4netns`;
+}
+
 /** Connects the sandbox whose first process is `pid` (created, not yet started). Nothing to
  * do for none (the helper brings `lo` up in every new network namespace) or host. */
 export async function setUpNetwork(layout: Layout, def: SandboxDefinition, pid: number): Promise<void> {
   const mode = def.network.mode;
   if (!hasAddress(mode)) return;
+  const rootless = rootlessIssue(mode);
+  if (rootless) throw new NetworkError('ERR_NETWORK_HOST', rootless);
   try {
     await withNetworkLock(layout, async () => {
       if (mode === 'pasta' || mode === 'slirp4netns') {
@@ -124,6 +132,8 @@ export { NetworkError } from './errors.js';
 
 /** Refuses a sandbox on a user network that does not exist (at create, before anything is made). */
 export function checkNetworkExists(layout: Layout, def: SandboxDefinition): void {
+  const rootless = rootlessIssue(def.network.mode);
+  if (rootless) throw new ConfigError([{ code: 'ERR_NETWORK', path: '--network', message: rootless }], 'invalid sandbox');
   if (!hasAddress(def.network.mode) || ['bridge', 'pasta', 'slirp4netns'].includes(def.network.mode)) return;
   if (!networkExists(layout, def.network.mode)) throw new ConfigError([{ code: 'ERR_NETWORK', path: '--network', message: `network \`${def.network.mode}\` does not exist (moat network create ${def.network.mode})` }], 'invalid sandbox');
 }
