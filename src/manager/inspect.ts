@@ -79,7 +79,7 @@ function readCg(dir: string | undefined, file: string): string | undefined {
 
 const NS_FILES: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user' };
 
-function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, netDetail: string): SecurityLayer[] {
+function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, netDetail: string, netCheck?: string): SecurityLayer[] {
   const linux = spec.linux!;
   const p = spec.process!;
   const st = pid ? procStatus(pid) : {};
@@ -129,7 +129,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
       : llMode === 'off' ? 'off' : `not applied: ${[...ll.issues, ...ll.warnings].map((w) => w.message).join('; ') || landlockAbi.reason || 'no Landlock on this host'}`,
   });
   out.push({ layer: 'MAC (SELinux/AppArmor/Smack)', active: false, detail: 'not yet: this build has no MAC backend, so sandboxes run unlabelled' });
-  out.push({ layer: 'network', active: def.network.mode !== 'host', detail: `${def.network.mode}: ${netDetail}` });
+  out.push({ layer: 'network', active: def.network.mode !== 'host', detail: `${def.network.mode}: ${netDetail}`, ...(netCheck ? { observed: `CNI CHECK: ${netCheck}` } : {}) });
   return out;
 }
 
@@ -150,6 +150,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
     }
   }
   const netDetail = describeNetworkMode(def.network.mode, store.layout);
+  const net = networkState(store.layout, def, status === 'running');
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
     name, status, ...(pid ? { pid } : {}), template: def.template, created: def.created,
@@ -163,8 +164,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       volumes: def.volumes,
     },
     limits: { memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids },
-    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: netDetail, ...networkState(store.layout, def) },
-    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), netDetail),
+    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: netDetail, ...net },
+    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), netDetail, net.check),
     spec,
   };
 }

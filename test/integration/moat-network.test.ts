@@ -116,6 +116,7 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     const text = await s.ok(['inspect', 'vs1']);
     assert.match(text, new RegExp(`address:\\s+${addr.vs1!.replace(/\./g, '\\.')}/24 \\(gateway 10\\.129\\.0\\.1`));
     assert.match(text, /ports:\s+0\.0\.0\.0:8081->80\/tcp 0\.0\.0\.0:2201->2222\/tcp/);
+    assert.match(text, /\[active\] network: bridge: .*\n\s+observed: CNI CHECK: passed \(portmap not checked/);
   });
 
   test('on moat0, vs1 cannot open a TCP connection to vs2 (bridge port isolation)', async () => {

@@ -13,7 +13,7 @@ import type { OciSpec } from '../../spec/oci-types.js';
 import type { SandboxDefinition } from '../definition.js';
 import type { Layout } from '../layout.js';
 import { readAttachment, removeAttachment, type Attachment } from './attachment.js';
-import { attachCni, detachCni } from './cni-attach.js';
+import { attachCni, checkCni, detachCni } from './cni-attach.js';
 import { hostResolvConf, hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
 import { stopHelpers } from './helper-process.js';
 import { unpinNetns } from './netns-pin.js';
@@ -112,15 +112,18 @@ export interface NetworkState {
   gateway?: string;
   hostInterface?: string;
   ports: string[];
+  /** CNI CHECK of a bridge attachment (running sandboxes): `passed` or what failed */
+  check?: string;
 }
 
 /** The sandbox's network as its record says (addresses only while it is attached). */
-export function networkState(layout: Layout, def: SandboxDefinition): NetworkState {
+export function networkState(layout: Layout, def: SandboxDefinition, running = false): NetworkState {
   const a: Attachment | undefined = readAttachment(layout, def.name);
   const ports = (a?.publish ?? publishOf(def)).map(formatPublish);
   if (!a) return { attached: false, addresses: [], ports };
   return {
     attached: true, addresses: a.addresses ?? [], ports,
+    ...(running && a.kind === 'cni' ? { check: checkCni(a) } : {}),
     ...(a.kind === 'cni' ? { network: a.network, ...(a.gateway ? { gateway: a.gateway } : {}), ...(a.hostVeth ? { hostInterface: a.hostVeth } : {}) } : { network: a.kind }),
   };
 }
