@@ -5,6 +5,7 @@ import { crashPoint } from './crash.js';
 import { requireHostPrerequisites } from './host-check.js';
 import { hostLimits, warnMissingLimits } from './host-limits.js';
 import { withSandboxLock } from './lifecycle.js';
+import { checkNetworkExists } from './network.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 import type { SandboxStore } from './store.js';
 
@@ -16,6 +17,7 @@ export async function createSandbox(store: SandboxStore, name: string, o: Sandbo
   if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
   await withSandboxLock(store, name, async () => {
     try {
+      checkNetworkExists(store.layout, def);
       await assignUserNamespace(store, def);
       crashPoint('create:allocated');
       await store.create(def);

@@ -33,7 +33,7 @@ test('defaults: host template, pids 1024, network none, no user namespace yet', 
 
 test('every issue is collected, with the flag it came from', () => {
   try {
-    defineSandbox('bad/name', { template: 'nosuch', memory: '1k', cpus: '9', pids: '0', volumes: ['x'], env: ['=1'], network: 'bridge' }, host);
+    defineSandbox('bad/name', { template: 'nosuch', memory: '1k', cpus: '9', pids: '0', volumes: ['x'], env: ['=1'], network: 'bad/net' }, host);
     assert.fail('expected ConfigError');
   } catch (e) {
     assert.ok(e instanceof ConfigError);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
 import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
+import { parsePublishList, type PortMapping } from './network/publish.js';
 import { templateIssues } from './templates/index.js';
 
 /** A host directory bound into the sandbox. */
@@ -13,8 +14,12 @@ export interface VolumeDef {
   readonly: boolean;
 }
 
-/** Network modes `moat` knows; `none` is the default (issue 9 adds bridge and user networks). */
-export type NetworkMode = 'none' | 'host';
+/** Network modes: `none` (the default), `host`, `bridge` (the network moat0), `pasta`,
+ * `slirp4netns`, or the name of a user network (see src/manager/network/index.ts). */
+export type NetworkMode = string;
+
+/** Modes that are not user networks. */
+export const BUILTIN_NETWORK_MODES = ['none', 'host', 'bridge', 'pasta', 'slirp4netns'];
 
 /** The stored definition of one sandbox (`sandbox.json`). */
 export interface SandboxDefinition {
@@ -30,7 +35,8 @@ export interface SandboxDefinition {
   limits: { memory?: number; cpus?: number; pids?: number };
   readOnly: boolean;
   volumes: VolumeDef[];
-  network: { mode: NetworkMode };
+  /** `publish`: host ports forwarded to the sandbox (absent: none) */
+  network: { mode: NetworkMode; publish?: PortMapping[] };
   /** `private`: a host uid/gid range of the sandbox's own (allocated at create, freed at
    * delete); `host`: shares the host's ids (root inside is root outside); `subids` and
    * `single`: a non-root user's sandbox (see userns.ts) */
@@ -60,6 +66,8 @@ export interface SandboxOptions {
   env?: string[];
   hostname?: string;
   network?: string;
+  /** `[IP:]HOSTPORT:CTPORT[/tcp|udp]` values of --publish */
+  publish?: string[];
   /** `private` (default: a uid range of the sandbox's own) or `host` */
   userns?: string;
   command?: string[];
@@ -159,11 +167,12 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const hostname = o.hostname ?? name.replace(/_/g, '-').slice(0, 63);
   // (a hostname derived from an invalid name was reported with the name)
   if ((o.hostname !== undefined || !nameIssue) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(hostname)) issues.add('ERR_HOSTNAME', '--hostname', `\`${hostname}\` is not a valid hostname`);
-  const network = o.network ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    const later = ['bridge', 'pasta', 'slirp4netns'].includes(network) ? ' yet (the networking issue adds it)' : '';
-    issues.add('ERR_NETWORK', '--network', `network mode \`${network}\` is not available${later}: use none or host`);
-  }
+  const network = o.network === 'moat0' ? 'bridge' : o.network ?? 'none';
+  if (!BUILTIN_NETWORK_MODES.includes(network) && sandboxNameIssue(network))
+    issues.add('ERR_NETWORK', '--network', `\`${network}\` is not a network mode (${BUILTIN_NETWORK_MODES.join(', ')}) nor a network name`);
+  const publish = parsePublishList(o.publish ?? [], issues);
+  if (publish.length && (network === 'none' || network === 'host'))
+    issues.add('ERR_PUBLISH', '--publish[0]', `network \`${network}\` has no address to publish to: use --network bridge, pasta, slirp4netns or a user network`);
   const userns = o.userns ?? 'private';
   if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
   else if (userns === 'host' && host.rootless) issues.add('ERR_USERNS', '--userns', '`host` needs root: a non-root user\'s sandbox always has a user namespace');
@@ -171,6 +180,6 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   return {
     version: 1, name, template, created: new Date().toISOString(),
     command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
-    limits, readOnly: !!o.readOnly, volumes, network: { mode: network as NetworkMode }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
+    limits, readOnly: !!o.readOnly, volumes, network: { mode: network, ...(publish.length ? { publish } : {}) }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
   };
 }

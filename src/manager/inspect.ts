@@ -9,7 +9,7 @@ import type { OciSpec } from '../spec/oci-types.js';
 import type { ContainerCgroup } from '../runtime/cgroups/index.js';
 import { DEFAULT_PIDS, formatSize, type SandboxDefinition } from './definition.js';
 import { cgroupLimitsUnavailable } from './host-limits.js';
-import { NETWORK_MODES } from './network.js';
+import { describeNetworkMode, networkState, type NetworkState } from './network.js';
 import { buildSandboxSpec } from './spec.js';
 import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
 import { landlockHost } from '../runtime/landlock.js';
@@ -44,7 +44,7 @@ export interface SandboxReport {
   filesystem: { root: string; writable: string[]; tmpfs: string[]; readOnlyHost: string[]; volumes: SandboxDefinition['volumes'] };
   /** `pids` is null where no limit can be kept (rootless without a cgroup); `note` says why */
   limits: { memory: string; cpus: string; pids: number | null; note?: string };
-  network: { mode: string; unsafe: boolean; detail: string };
+  network: { mode: string; unsafe: boolean; detail: string } & NetworkState;
   security: SecurityLayer[];
   spec: OciSpec;
 }
@@ -81,7 +81,7 @@ function readCg(dir: string | undefined, file: string): string | undefined {
 
 const NS_FILES: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user' };
 
-function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost): SecurityLayer[] {
+function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, netDetail: string, netCheck?: string): SecurityLayer[] {
   const linux = spec.linux!;
   const p = spec.process!;
   const st = pid ? procStatus(pid) : {};
@@ -137,7 +137,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
       : llMode === 'off' ? 'off' : `not applied: ${[...ll.issues, ...ll.warnings].map((w) => w.message).join('; ') || landlockAbi.reason || 'no Landlock on this host'}`,
   });
   out.push({ layer: 'MAC (SELinux/AppArmor/Smack)', active: false, detail: 'not yet: this build has no MAC backend, so sandboxes run unlabelled' });
-  out.push({ layer: 'network', active: def.network.mode === 'none', detail: `${def.network.mode}: ${NETWORK_MODES[def.network.mode]}` });
+  out.push({ layer: 'network', active: def.network.mode !== 'host', detail: `${def.network.mode}: ${netDetail}`, ...(netCheck ? { observed: `CNI CHECK: ${netCheck}` } : {}) });
   return out;
 }
 
@@ -157,6 +157,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       /* removed meanwhile */
     }
   }
+  const netDetail = describeNetworkMode(def.network.mode, store.layout);
+  const net = networkState(store.layout, def, status === 'running');
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
     name, status, ...(pid ? { pid } : {}), template: def.template, created: def.created,
@@ -173,8 +175,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       memory: def.limits.memory ? formatSize(def.limits.memory) : 'unlimited', cpus: def.limits.cpus ? String(def.limits.cpus) : 'unlimited', pids: def.limits.pids ?? null,
       ...(def.limits.pids === undefined ? { note: `no pids limit (default ${DEFAULT_PIDS}): ${cgroupLimitsUnavailable() ?? 'cgroup limits were unavailable when it was made'}` } : {}),
     },
-    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: NETWORK_MODES[def.network.mode] },
-    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot)),
+    network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: netDetail, ...net },
+    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), netDetail, net.check),
     spec,
   };
 }

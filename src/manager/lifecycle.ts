@@ -43,7 +43,7 @@ export function loadSandboxSpec(store: SandboxStore, def: SandboxDefinition): Lo
 /** Removes the sandbox's runtime container, whatever it is doing (call with the lock held). */
 export async function removeContainer(store: SandboxStore, def: SandboxDefinition): Promise<void> {
   if (containerExists(store.layout.runtimeRoot, def.name)) await deleteContainer(store.layout.runtimeRoot, def.name, true);
-  tearDownNetwork(def);
+  await tearDownNetwork(store.layout, def);
 }
 
 /** Starts a stopped sandbox in the background, its stdout and stderr going to console.log. */
@@ -67,7 +67,7 @@ export async function startSandbox(store: SandboxStore, name: string): Promise<{
       }
       crashPoint('start:created');
       try {
-        setUpNetwork(def, pid);
+        await setUpNetwork(store.layout, def, pid);
         await startContainer(store.layout.runtimeRoot, name);
       } catch (e) {
         await removeContainer(store, def).catch(() => {});

@@ -44,7 +44,7 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
     const forward = (sig: NodeJS.Signals) => helper.kill(sig);
     for (const s of FORWARDED) process.on(s, forward);
     try {
-      setUpNetwork(def, await helper.pid);
+      await setUpNetwork(store.layout, def, await helper.pid);
       await startContainer(store.layout.runtimeRoot, name);
       // while the command runs, other commands (exec, stop, inspect) may act on it
       release();

@@ -238,6 +238,7 @@ export interface CliOptions {
   env?: object; // merged over process.env
   extraFds?: number[]; // fds of this process passed at 3, 4, ... (for --preserve-fds)
   script?: string; // the CLI to run (default bin/moat-oci.js)
+  wrapper?: string[]; // a command that runs node (like nsenter --net=PATH)
 }
 
 // Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
@@ -254,7 +255,9 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
     let child;
     try {
-      child = spawn(process.execPath, [opts.script ?? cliPath, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
+      const argv = [process.execPath, opts.script ?? cliPath, ...args];
+      if (opts.wrapper?.length) argv.unshift(...opts.wrapper);
+      child = spawn(argv[0]!, argv.slice(1), { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
     } finally {
       for (const fd of fds) closeSync(fd);
     }

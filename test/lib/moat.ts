@@ -16,6 +16,8 @@ export interface MoatOptions {
   input?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** a command that runs node (like nsenter --net=PATH) */
+  wrapper?: string[];
 }
 
 /** Runs `node bin/moat.js ...args` (through runCli: output through files). */
@@ -28,8 +30,11 @@ export class MoatScratch {
   // searchable by others: a sandbox's root is an unprivileged host uid in its user namespace
   readonly data = chmodTo(mkdtempSync(join(tmpdir(), 'moat-data-')), 0o711);
 
+  /** `wrapper`: every moat command runs through it (networking tests: inside a netns) */
+  constructor(readonly wrapper?: string[]) {}
+
   moat(args: string[], opts: MoatOptions = {}): Promise<CliResult> {
-    return runMoat(['--data-dir', this.data, ...args], opts);
+    return runMoat(['--data-dir', this.data, ...args], { ...(this.wrapper ? { wrapper: this.wrapper } : {}), ...opts });
   }
 
   /** Runs a command that must succeed; returns its stdout. */
@@ -80,7 +85,9 @@ export function assertSandboxGone(s: MoatScratch, name: string): void {
   assert.deepEqual(s.entries('trash'), [], 'trash not empty');
   assert.ok(!s.entries('locks').some((l) => l.startsWith(`${name}.lock`)), `lock of ${name} left behind`);
   for (const d of sandboxCgroupDirs(name, s.data)) assert.equal(existsSync(d), false, `cgroup ${d} left behind`);
-  assert.deepEqual(mountsUnder(s.data), [], 'mounts left under the data dir');
+  // (another sandbox's network namespace pin is that sandbox's, not a leftover of this one)
+  const pins = join(s.data, 'netns') + '/';
+  assert.deepEqual(mountsUnder(s.data).filter((m) => !m.startsWith(pins) || m === pins + name), [], 'mounts left under the data dir');
 }
 
 /** Polls `fn` until it is true (or fails the test). */

@@ -41,7 +41,8 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   volume: { type: 'strings', alias: 'v', help: 'bind HOST:CONTAINER[:ro] (repeatable)' },
   env: { type: 'strings', alias: 'e', help: 'set KEY=VALUE in the environment (repeatable)' },
   hostname: { type: 'string', help: 'hostname (default: the sandbox name)' },
-  network: { type: 'string', help: 'none (default: loopback only) or host (UNSAFE: the host\'s network)' },
+  network: { type: 'string', help: 'none (default: loopback only), bridge (the network moat0), NAME (a user network), pasta, slirp4netns, or host (UNSAFE: the host\'s network)' },
+  publish: { type: 'strings', alias: 'p', help: 'forward a host port: [IP:]HOSTPORT:CTPORT[/tcp|udp] (repeatable)' },
   userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
 };
 
@@ -104,6 +105,12 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'check [--json]', help: 'check the host\'s prerequisites for sandboxes (user namespaces, newuidmap, subordinate ids, cgroups), each with its fix',
     flags: { json }, opensStore: false,
     load: async () => (await import('./verbs/check.js')).check,
+  },
+  network: {
+    usage: 'network create NAME [--subnet CIDR] [--isolated] | network ls [--json] | network inspect NAME | network rm NAME',
+    help: 'manage networks: sandboxes on one user network reach each other (unless --isolated) and resolve each other by name',
+    flags: { subnet: { type: 'string', help: 'IPv4 subnet of a new network (default: the next free /24 of 10.129.0.0/16)' }, isolated: { type: 'bool', help: 'members of the new network cannot reach each other' }, json },
+    load: async () => (await import('./verbs/network.js')).network,
   },
   delete: { usage: 'delete NAME [--force]', help: 'delete a sandbox and everything it holds', flags: { force }, load: async () => (await import('./verbs/delete.js')).del },
 };

@@ -18,6 +18,8 @@ function text(r: SandboxReport): string {
     ...r.filesystem.volumes.map((v) => `volume:     ${v.host} -> ${v.container} (${v.readonly ? 'ro' : 'rw'})`),
     `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids ?? 'none'}${r.limits.note ? ` (${r.limits.note})` : ''}`,
     `network:    ${r.network.mode}${r.network.unsafe ? ' (UNSAFE)' : ''}: ${r.network.detail}`,
+    ...(r.network.addresses.length ? [`address:    ${r.network.addresses.join(' ')}${r.network.gateway ? ` (gateway ${r.network.gateway}${r.network.hostInterface ? `, host side ${r.network.hostInterface}` : ''})` : ''}`] : []),
+    ...(r.network.ports.length ? [`ports:      ${r.network.ports.join(' ')}${r.network.attached ? '' : ' (when running)'}`] : []),
     'security:',
     ...r.security.flatMap((l) => [
       `  ${l.active ? '[active]' : '[off]   '} ${l.layer}: ${l.detail}`,

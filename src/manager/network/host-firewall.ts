@@ -1,0 +1,82 @@
+// moat's own iptables rules in the host's network namespace, in two chains of the filter
+// table that INPUT and FORWARD jump to first:
+//
+//   MOAT-INPUT    traffic from a moat bridge to the host itself: only replies (ESTABLISHED,
+//                 RELATED) pass, so a sandbox reaches none of the host's own services; what
+//                 a sandbox may reach on the host is what is published to it, never the rest
+//   MOAT-FORWARD  traffic routed from a moat bridge to any moat bridge is refused, except
+//                 connections DNATed to a published port and, on a network that is not
+//                 isolated, traffic between its own members: so networks do not reach each
+//                 other, and on isolated ones (moat0, `--isolated`) a member cannot reach
+//                 another through the host (a frame sent to the gateway's MAC with a peer's
+//                 IP); bridge port isolation stops the direct (layer 2) path, this the routed
+//
+// Every rule carries the comment `moat:NETWORK`; a network's rules are added when its first
+// sandbox joins and removed when its last one leaves, and the chains go with the last rule.
+import { spawnSync } from 'node:child_process';
+import { NetworkError } from './errors.js';
+import type { NetworkDef } from './store.js';
+
+function ipt(args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('iptables', ['-w', '-t', 'filter', ...args], { encoding: 'utf8' });
+  if (r.error) throw new NetworkError('ERR_NETWORK_HOST', `iptables: ${r.error.message} (apt-get install iptables)`, { cause: r.error });
+  return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
+}
+
+function must(args: string[]): void {
+  const r = ipt(args);
+  if (!r.ok) throw new NetworkError('ERR_NETWORK_HOST', `iptables ${args.join(' ')}: ${r.err}`);
+}
+
+const INPUT = 'MOAT-INPUT';
+const FORWARD = 'MOAT-FORWARD';
+
+/** The rules of one network, as [chain, rule spec]. */
+export function networkRules(net: Pick<NetworkDef, 'name' | 'bridge' | 'isolated'>): [string, string[]][] {
+  const c = ['-m', 'comment', '--comment', `moat:${net.name}`];
+  const rules: [string, string[]][] = [
+    [INPUT, ['-i', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...c, '-j', 'ACCEPT']],
+    [INPUT, ['-i', net.bridge, ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']],
+  ];
+  // members of a shared network talk (bridged, or routed when br_netfilter sends bridged
+  // traffic through iptables); else nothing routed from this bridge to any moat bridge
+  if (!net.isolated) rules.push([FORWARD, ['-i', net.bridge, '-o', net.bridge, ...c, '-j', 'RETURN']]);
+  rules.push([FORWARD, ['-i', net.bridge, '-o', 'moat+', '-m', 'conntrack', '!', '--ctstate', 'DNAT', ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
+  return rules;
+}
+
+function ensureChain(chain: string, from: string): void {
+  if (!ipt(['-S', chain]).ok) must(['-N', chain]);
+  // first in its parent chain: before the firewall plugin's CNI-FORWARD accepts the
+  // sandbox's traffic (the plugin inserts its own jump at the top on each ADD)
+  const rules = ipt(['-S', from]).out.split('\n').filter((l) => l.startsWith('-A '));
+  if (rules[0] === `-A ${from} -j ${chain}`) return;
+  while (ipt(['-D', from, '-j', chain]).ok) {
+    /* removed a jump that was not first */
+  }
+  must(['-I', from, '1', '-j', chain]);
+}
+
+/** Adds a network's rules (idempotent), and puts moat's chains first. */
+export function ensureNetworkRules(net: NetworkDef): void {
+  ensureChain(INPUT, 'INPUT');
+  ensureChain(FORWARD, 'FORWARD');
+  for (const [chain, spec] of networkRules(net)) if (!ipt(['-C', chain, ...spec]).ok) must(['-A', chain, ...spec]);
+}
+
+/** Removes a network's rules; the chains and their jumps go when they are empty. */
+export function removeNetworkRules(net: NetworkDef): void {
+  for (const [chain, spec] of [...networkRules({ ...net, isolated: true }), ...networkRules({ ...net, isolated: false })]) {
+    while (ipt(['-D', chain, ...spec]).ok) {
+      /* every copy */
+    }
+  }
+  for (const [chain, from] of [[INPUT, 'INPUT'], [FORWARD, 'FORWARD']] as const) {
+    const r = ipt(['-S', chain]);
+    if (!r.ok || r.out.split('\n').some((l) => l.startsWith('-A '))) continue;
+    while (ipt(['-D', from, '-j', chain]).ok) {
+      /* every jump */
+    }
+    ipt(['-X', chain]);
+  }
+}
