@@ -87,3 +87,12 @@ test('rootless without cgroups: limits refused by name, no default pids limit; -
   assert.deepEqual(spec.linux!.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
   assert.ok(!spec.mounts!.some((m) => (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap')), 'no id-mapped mounts without root');
 });
+
+test('no network by default; --publish alone asks for moat0 (root) or pasta (a user)', () => {
+  assert.equal(defineSandbox('n', {}, host).network.mode, 'none');
+  const root = defineSandbox('p', { publish: ['8080:80'] }, host);
+  assert.equal(root.network.mode, 'bridge');
+  assert.deepEqual(root.network.publish?.map((p) => [p.hostPort, p.containerPort]), [[8080, 80]]);
+  assert.equal(defineSandbox('q', { publish: ['8080:80'] }, { ...host, rootless: true, noCgroupLimits: 'no cgroup' }).network.mode, 'pasta');
+  assert.throws(() => defineSandbox('r', { publish: ['8080:80'], network: 'none' }, host), /--publish\[0\]/);
+});

@@ -14,7 +14,7 @@ export interface VolumeDef {
   readonly: boolean;
 }
 
-/** Network modes: `none` (the default), `host`, `bridge` (the network moat0), `pasta`,
+/** Network modes: `none` (the default; `bridge` or `pasta` when ports are published), `host`, `bridge` (the network moat0), `pasta`,
  * `slirp4netns`, or the name of a user network (see src/manager/network/index.ts). */
 export type NetworkMode = string;
 
@@ -167,7 +167,9 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const hostname = o.hostname ?? name.replace(/_/g, '-').slice(0, 63);
   // (a hostname derived from an invalid name was reported with the name)
   if ((o.hostname !== undefined || !nameIssue) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(hostname)) issues.add('ERR_HOSTNAME', '--hostname', `\`${hostname}\` is not a valid hostname`);
-  const network = o.network === 'moat0' ? 'bridge' : o.network ?? 'none';
+  // No network unless asked for (least privilege: a sandbox reaches nothing and nothing
+  // reaches it); publishing a port asks for one: moat0 for root, pasta for a user.
+  const network = o.network === 'moat0' ? 'bridge' : o.network ?? (o.publish?.length ? (host.rootless ? 'pasta' : 'bridge') : 'none');
   if (!BUILTIN_NETWORK_MODES.includes(network) && sandboxNameIssue(network))
     issues.add('ERR_NETWORK', '--network', `\`${network}\` is not a network mode (${BUILTIN_NETWORK_MODES.join(', ')}) nor a network name`);
   const publish = parsePublishList(o.publish ?? [], issues);

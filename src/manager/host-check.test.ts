@@ -103,3 +103,21 @@ test('missing newuidmap and missing subordinate ids warn, with apt-get and userm
     big.done();
   }
 });
+
+test('networking: a missing tun device warns a user with its fix; missing CNI plugins warn root', async () => {
+  const { ctx, done } = fakeHost();
+  try {
+    const dir = join(ctx.procSys, '..');
+    const r = await byId({ ...ctx, netTun: join(dir, 'no-tun') });
+    assert.equal(r['net.tun']!.status, 'warn');
+    assert.match(r['net.tun']!.detail, /ENOENT.*pasta/);
+    assert.match(r['net.tun']!.fix!, /chmod 0666/);
+    const asRoot = await byId({ ...ctx, rootless: false, user: { name: 'root', uid: 0, gid: 0 }, cniPath: join(dir, 'no-cni') });
+    assert.equal(asRoot['net.tools']!.status, 'warn');
+    assert.match(asRoot['net.tools']!.detail, /bridge, host-local, portmap, firewall, tuning/);
+    assert.match(asRoot['net.tools']!.fix!, /containernetworking-plugins/);
+    assert.equal(asRoot['net.tun']!.status, 'ok');
+  } finally {
+    done();
+  }
+});

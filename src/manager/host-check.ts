@@ -41,6 +41,9 @@ export interface HostCheckContext {
   newuidmap: string;
   newgidmap: string;
   dataDir?: string;
+  /** the CNI plugin dir and the tun device (defaults /usr/lib/cni, /dev/net/tun) */
+  cniPath?: string;
+  netTun?: string;
   /** why the caller cannot set cgroup limits (undefined: it can) */
   cgroupLimits: () => string | undefined;
 }
@@ -191,6 +194,35 @@ export const HOST_CHECKS: HostCheck[] = [
       const why = ctx.cgroupLimits();
       if (!why) return { status: 'ok', detail: ctx.rootless ? 'your cgroup is delegated to you' : 'root' };
       return { status: 'warn', detail: `${why}: --memory, --cpus and --pids are refused, and sandboxes run without the default pids limit`, fix: 'run moat as root, or on a cgroup v2 host with the user\'s cgroup delegated (systemd: Delegate=yes for user@.service)' };
+    },
+  },
+  {
+    id: 'net.tools', section: 'networking', title: 'network helpers (CNI plugins, iptables, pasta, slirp4netns)',
+    run(ctx) {
+      const dir = ctx.cniPath ?? '/usr/lib/cni';
+      const has = (p: string) => existsSync(p);
+      const user = ['pasta', 'slirp4netns'].filter((t) => ['/usr/bin', '/bin', '/usr/local/bin'].some((d) => has(join(d, t))));
+      if (ctx.rootless) {
+        if (!user.length) return { status: 'warn', detail: 'neither pasta nor slirp4netns is installed: your sandboxes can have no network but loopback (--network none)', fix: 'apt-get install passt (as root)' };
+        return { status: 'ok', detail: `${user.join(' and ')} (for --network pasta|slirp4netns and --publish)` };
+      }
+      const missing = ['bridge', 'host-local', 'portmap', 'firewall', 'tuning'].filter((p) => !has(join(dir, p)));
+      const ipt = ['/usr/sbin/iptables', '/sbin/iptables'].some(has);
+      if (missing.length || !ipt) return { status: 'warn', detail: `${missing.length ? `CNI plugins missing from \`${dir}\`: ${missing.join(', ')}` : ''}${missing.length && !ipt ? '; ' : ''}${ipt ? '' : 'iptables is missing'}: --network bridge, user networks and --publish cannot work`, fix: 'apt-get install containernetworking-plugins iptables' };
+      return { status: 'ok', detail: `CNI plugins in \`${dir}\`, iptables${user.length ? `, ${user.join(', ')}` : ''}` };
+    },
+  },
+  {
+    id: 'net.tun', section: 'networking', title: '/dev/net/tun usable (pasta and slirp4netns)',
+    run(ctx) {
+      const tun = ctx.netTun ?? '/dev/net/tun';
+      if (!ctx.rootless) return { status: 'ok', detail: 'root opens it' };
+      try {
+        accessSync(tun, constants.R_OK | constants.W_OK);
+        return { status: 'ok', detail: `\`${tun}\` is readable and writable by you` };
+      } catch (e) {
+        return { status: 'warn', detail: `\`${tun}\`: ${(e as NodeJS.ErrnoException).code}: pasta and slirp4netns cannot make your sandboxes' network interface (--publish fails)`, fix: `chmod 0666 ${tun} (as root; Debian's udev rules normally make it so)` };
+      }
     },
   },
 ];

@@ -11,7 +11,7 @@ import { releaseUserNamespace } from './userns.js';
 import { ManagerError, withSandboxContext } from './errors.js';
 import { takeLock } from './lock.js';
 import { sandboxNameIssue } from './names.js';
-import { setUpNetwork, tearDownNetwork } from './network.js';
+import { setUpNetwork, setUpNetworkStarted, tearDownNetwork } from './network.js';
 import { buildSandboxSpec } from './spec.js';
 import { sandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
@@ -69,6 +69,7 @@ export async function startSandbox(store: SandboxStore, name: string): Promise<{
       try {
         await setUpNetwork(store.layout, def, pid);
         await startContainer(store.layout.runtimeRoot, name);
+        await setUpNetworkStarted(store.layout, def, pid);
       } catch (e) {
         await removeContainer(store, def).catch(() => {});
         throw e;

@@ -10,7 +10,7 @@ import { explainStartFailure, requireHostPrerequisites } from './host-check.js';
 import { hostLimits, warnMissingLimits } from './host-limits.js';
 import { takeLock } from './lock.js';
 import { loadSandboxSpec, removeContainer, withSandboxLock } from './lifecycle.js';
-import { setUpNetwork } from './network.js';
+import { setUpNetwork, setUpNetworkStarted } from './network.js';
 import type { SandboxStore } from './store.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 
@@ -44,8 +44,10 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
     const forward = (sig: NodeJS.Signals) => helper.kill(sig);
     for (const s of FORWARDED) process.on(s, forward);
     try {
-      await setUpNetwork(store.layout, def, await helper.pid);
+      const pid = await helper.pid;
+      await setUpNetwork(store.layout, def, pid);
       await startContainer(store.layout.runtimeRoot, name);
+      await setUpNetworkStarted(store.layout, def, pid);
       // while the command runs, other commands (exec, stop, inspect) may act on it
       release();
       locked = false;

@@ -11,7 +11,8 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, op
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, isStaticElf, removeTree, timeScale } from '../lib/bundle.js';
-import { moatPath } from '../lib/moat.js';
+import { moatPath, waitFor } from '../lib/moat.js';
+import { TestNetns } from '../lib/netns.js';
 import { subordinateRanges } from '../../src/runtime/rootless.js';
 import { rootlessRuntimeRoot } from '../../src/manager/layout.js';
 
@@ -237,5 +238,45 @@ describe('moat rootless: a user whose range holds several slices of 65536', { sk
     for (const n of ['s1', 's2']) await h.ok(['delete', '--force', n]);
     assert.deepEqual(JSON.parse(readFileSync(pool, 'utf8')), {}, 'the slices are free again');
     assert.deepEqual(readdirSync(join(h.data, 'sandboxes')), []);
+  });
+});
+
+// Issue 9's rootless case: a user's sandbox publishes a port through pasta (the default
+// network once a port is published, for a user), reachable from the host namespace. The
+// "host" is a network namespace the test makes, never the root one.
+describe('moat rootless: a published port through pasta', { skip: skip || (spawnSync('pasta', ['--version'], { stdio: 'ignore' }).status !== 0 ? 'needs pasta (Debian: passt)' : false) }, () => {
+  let net: TestNetns;
+  let h: UserHome;
+  // /dev/net/tun may be 0600 on a host (as on this test machine); Debian's udev makes it
+  // 0666. Rather than change the host's node, moat runs in a private mount namespace where a
+  // 0666 node of the same device is bound over it.
+  let tunDir: string;
+  before(() => {
+    net = new TestNetns();
+    tunDir = mkdtempSync(join(tmpdir(), 'moat-rl-tun-'));
+    spawnSync('mknod', ['-m', '666', join(tunDir, 'tun'), 'c', '10', '200']);
+    chmodSync(join(tunDir, 'tun'), 0o666);
+    const wrap = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${join(tunDir, 'tun')} /dev/net/tun && exec "$@"`, 'sh'];
+    h = new UserHome(user!.uid, user!.gid, [...net.wrap(net.host), ...wrap]);
+  });
+  after(async () => {
+    await h?.cleanup();
+    net?.cleanup();
+    if (tunDir) rmSync(tunDir, { recursive: true, force: true });
+  });
+
+  test('--publish alone picks pasta; the page is served to the host namespace; nothing is left', async () => {
+    const fetch = () => spawnSync('nsenter', [`--net=/run/netns/${net.host}`, 'busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1:18095/'], { encoding: 'utf8', timeout: 5000 }); // no -T: busybox 1.35's wget crashes with it
+    await h.ok(['create', 'web', '--template', 'busybox', '-p', '18095:80', '--', 'sh', '-c', 'mkdir -p /tmp/www && echo "page of $(hostname) as $(id -u)" > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www']);
+    assert.match(await h.ok(['inspect', 'web']), /pasta/);
+    await h.ok(['start', 'web']);
+    await waitFor(() => fetch().status === 0, 15_000, 'pasta forwards 18095');
+    assert.equal(fetch().stdout, 'page of web as 0\n');
+    await h.ok(['delete', '--force', 'web']);
+    assert.notEqual(fetch().status, 0, 'the forward went with the sandbox');
+    const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(h.data); } catch { return false; }
+    });
+    assert.deepEqual(left, [], 'no pasta process of the sandbox is left');
   });
 });

@@ -3,8 +3,10 @@
 // sandbox sees the change at once, and a symlink the sandbox put there is replaced, never
 // followed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runInUserNamespace } from '../../runtime/userns-exec.js';
+import type { SandboxDefinition } from '../definition.js';
 import { parseIPv4 } from './subnet.js';
 
 /** The hosts file: loopback, the sandbox's own name, then its peers on a user network. */
@@ -61,4 +63,26 @@ export function writeSandboxEtc(rootfs: string, hosts: string, resolv: string): 
   if (!existsSync(etc)) return;
   replaceFile(etc, 'hosts', hosts);
   replaceFile(etc, 'resolv.conf', resolv);
+}
+
+/** writeSandboxEtc for any sandbox: a user's sandbox with subordinate ids owns its /etc under
+ * those ids, which the user reaches only as root of a user namespace holding them. There the
+ * files are copied in under unpredictable names with O_EXCL (`set -C`), so a link the sandbox
+ * planted is never followed, and renamed over the old ones. */
+export async function writeSandboxEtcOf(def: SandboxDefinition, rootfs: string, hosts: string, resolv: string): Promise<void> {
+  const u = def.userns;
+  if (u.mode !== 'subids' || process.getuid?.() === 0) return writeSandboxEtc(rootfs, hosts, resolv);
+  const etc = join(rootfs, 'etc');
+  if (!existsSync(etc)) return;
+  const src = mkdtempSync(join(dirname(rootfs), '.etc-'));
+  try {
+    writeFileSync(join(src, 'hosts'), hosts, { mode: 0o644 });
+    writeFileSync(join(src, 'resolv.conf'), resolv, { mode: 0o644 });
+    const tag = randomBytes(6).toString('hex');
+    const script = 'set -Ce; for f in hosts resolv.conf; do t="$2/.moat-$f.$3"; cat -- "$1/$f" > "$t"; chown -h 1:1 -- "$t"; mv -f -- "$t" "$2/$f"; done';
+    // inside runInUserNamespace's namespace, id 1 is the sandbox's root
+    await runInUserNamespace({ uid: u.uid, gid: u.gid, size: u.size }, ['/bin/sh', '-c', script, 'sh', src, etc, tag], `write /etc/hosts of \`${def.name}\``);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
 }

@@ -9,12 +9,13 @@
 // `setUpNetwork` runs once the sandbox's namespaces exist, before its first process runs;
 // `tearDownNetwork` after it is gone (or from a later command, after a crash): it works from
 // the sandbox's record alone, whatever the definition says.
+import { closeSync, openSync } from 'node:fs';
 import type { OciSpec } from '../../spec/oci-types.js';
 import type { SandboxDefinition } from '../definition.js';
 import type { Layout } from '../layout.js';
 import { readAttachment, removeAttachment, type Attachment } from './attachment.js';
 import { attachCni, checkCni, detachCni } from './cni-attach.js';
-import { hostResolvConf, hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
+import { hostResolvConf, hostsContent, resolvContent, writeSandboxEtcOf } from './etc-files.js';
 import { stopHelpers } from './helper-process.js';
 import { unpinNetns } from './netns-pin.js';
 import { bareAddress } from './hosts.js';
@@ -75,13 +76,47 @@ export async function setUpNetwork(layout: Layout, def: SandboxDefinition, pid: 
   if (!hasAddress(mode)) return;
   const rootless = rootlessIssue(mode);
   if (rootless) throw new NetworkError('ERR_NETWORK_HOST', rootless);
+  if (!needsStartedProcess(def)) await connect(layout, def, pid);
+}
+
+/** For a user (not root), pasta and slirp4netns attach once the sandbox's first process has
+ * exec'd: before that it is the helper, not dumpable, with its memory still owned by the
+ * user's own namespace, so `/proc/PID/ns/*` opens only with CAP_SYS_PTRACE there, which a user
+ * lacks (and making the helper dumpable would let the sandbox's processes, of the user's own
+ * uid in single-id mode, ptrace it while it holds host fds). After exec the process belongs to
+ * the sandbox's user namespace, which the user owns. A server that binds its port at start is
+ * reachable once pasta has attached, a moment later. */
+function needsStartedProcess(def: SandboxDefinition): boolean {
+  return (def.network.mode === 'pasta' || def.network.mode === 'slirp4netns') && process.getuid?.() !== 0;
+}
+
+/** Runs after the sandbox's process was started: connects what setUpNetwork left for then. */
+export async function setUpNetworkStarted(layout: Layout, def: SandboxDefinition, pid: number): Promise<void> {
+  if (!needsStartedProcess(def)) return;
+  const end = Date.now() + 5000;
+  for (let d = 1; ; d = Math.min(d * 2, 50)) {
+    try {
+      closeSync(openSync(`/proc/${pid}/ns/net`, 'r'));
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EACCES' || code === 'EPERM' ? (Date.now() > end ? 'did not exec its command in time' : undefined) : `is gone (${code})`;
+      if (why) throw new NetworkError('ERR_NETWORK_HOST', `network \`${def.network.mode}\`: the sandbox's process ${pid} ${why}`, { cause: e });
+      await new Promise((r) => setTimeout(r, d));
+    }
+  }
+  await connect(layout, def, pid);
+}
+
+async function connect(layout: Layout, def: SandboxDefinition, pid: number): Promise<void> {
+  const mode = def.network.mode;
   try {
     await withNetworkLock(layout, async () => {
       if (mode === 'pasta' || mode === 'slirp4netns') {
         checkPortsFree(layout, def.name, publishOf(def));
         const a = mode === 'pasta' ? startPasta(layout, def, pid, publishOf(def)) : await startSlirp(layout, def, pid, publishOf(def));
         const own = a.addresses?.[0] ? bareAddress(a.addresses[0]) : undefined;
-        writeSandboxEtc(layout.rootfs(def.name), hostsContent(def.hostname, own, []), resolvContent(hostResolvConf(), mode === 'slirp4netns' ? [SLIRP_DNS] : []));
+        await writeSandboxEtcOf(def, layout.rootfs(def.name), hostsContent(def.hostname, own, []), resolvContent(hostResolvConf(), mode === 'slirp4netns' ? [SLIRP_DNS] : []));
       } else attachCni(layout, def, pid, mode, publishOf(def));
     });
   } catch (e) {

@@ -57,7 +57,8 @@ export function startPasta(layout: Layout, def: SandboxDefinition, pid: number, 
       /* none */
     }
     const why = (log || r.stderr).split('\n').filter((l) => l && !l.includes('syslog')).slice(-3).join('; ');
-    throw new NetworkError('ERR_NETWORK_HELPER', `pasta exited with status ${r.status}: ${why}`);
+    const tun = /tun/i.test(why) && process.getuid?.() !== 0 ? ' (a user\'s pasta needs /dev/net/tun readable and writable: see `moat check`)' : '';
+    throw new NetworkError('ERR_NETWORK_HELPER', `pasta exited with status ${r.status}: ${why}${tun}`);
   }
   crashPoint('network:helper-started');
   a.pid = Number(readFileSync(marker, 'utf8').trim()) || undefined;
