@@ -5,6 +5,7 @@ import { isAbsolute, posix } from 'node:path';
 import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
 import { templateIssues } from './templates/index.js';
+import { MAC_MODES, type MacMode } from '../policy/mac/sandbox.js';
 
 /** A host directory bound into the sandbox. */
 export interface VolumeDef {
@@ -35,6 +36,10 @@ export interface SandboxDefinition {
   userns: { mode: 'host' } | { mode: 'private'; start: number; size: number };
   /** made by `moat run` */
   ephemeral: boolean;
+  /** MAC layers (absent in older definitions: `required`) */
+  mac?: MacMode;
+  /** the SELinux MCS category pair, when the host ran SELinux at create */
+  mcs?: [number, number];
 }
 
 /** What a user can ask for on `create` and `run` (flag values as given). */
@@ -53,6 +58,8 @@ export interface SandboxOptions {
   command?: string[];
   terminal?: boolean;
   ephemeral?: boolean;
+  /** `required` (default), `best-effort` or `off` */
+  mac?: string;
 }
 
 /** Facts about the host that decide whether a limit is possible. */
@@ -146,10 +153,13 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   }
   const userns = o.userns ?? 'private';
   if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
+  const mac = o.mac ?? 'required';
+  if (!(MAC_MODES as readonly string[]).includes(mac)) issues.add('ERR_MAC', '--mac', `\`${mac}\` is not ${MAC_MODES.join(', ')}`);
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   return {
     version: 1, name, template, created: new Date().toISOString(),
     command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
     limits, readOnly: !!o.readOnly, volumes, network: { mode: network as NetworkMode }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
+    mac: mac as MacMode,
   };
 }

@@ -9,6 +9,7 @@ export type ManagerErrorCode =
   | 'ERR_TEMPLATE'
   | 'ERR_LOCKED'
   | 'ERR_USERNS'
+  | 'ERR_MAC'
   | 'ERR_IO';
 
 /** A failure of a sandbox operation; `message` carries the context of each layer. */

@@ -12,6 +12,7 @@ import { IDMAP_ROOTFS_ANNOTATION } from '../plan/build-plan.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import type { SandboxDefinition } from './definition.js';
 import type { SandboxStore } from './store.js';
+import { assignMacIds, releaseMacIds, releaseSweptMacIds } from './mac.js';
 
 /** The host-wide pool file (MOAT_IDMAP_POOL overrides it): ranges are unique across data dirs. */
 function pool(): IdPool {
@@ -24,6 +25,8 @@ function owner(store: SandboxStore, name: string): string {
 
 /** Gives a new sandbox its private id range (before its files are made). */
 export async function assignUserNamespace(store: SandboxStore, def: SandboxDefinition): Promise<void> {
+  // the sandbox's other identity, its MCS pair, is handed out and taken back with its ids
+  await assignMacIds(store, def);
   if (def.userns.mode === 'host') return;
   // the sandbox's root is an unprivileged host uid: it must be able to reach its rootfs
   for (let d = store.layout.sandboxes; ; d = dirname(d)) {
@@ -37,12 +40,14 @@ export async function assignUserNamespace(store: SandboxStore, def: SandboxDefin
 
 /** Returns a deleted sandbox's range to the pool. */
 export async function releaseUserNamespace(store: SandboxStore, def: SandboxDefinition): Promise<void> {
+  await releaseMacIds(store, def);
   if (def.userns.mode === 'private') await freeRange(pool(), owner(store, def.name));
 }
 
 /** Returns the range of a sandbox whose create or delete crashed (its tree is being swept),
  * unless a sandbox of that name exists again. */
 export function releaseSweptUserNamespace(store: SandboxStore, def: SandboxDefinition): void {
+  releaseSweptMacIds(store, def);
   if (def.userns.mode === 'private' && !store.exists(def.name)) freeRangeSync(pool(), owner(store, def.name));
 }
 

@@ -15,6 +15,7 @@ export * from './selinux.js';
 export * from './apparmor.js';
 export * from './smack.js';
 export * from './none.js';
+export * from './sandbox.js';
 
 /** The OCI spec has no Smack field: a container's Smack label comes in this annotation. */
 export const SMACK_LABEL_ANNOTATION = 'run.moat.smack.label';

@@ -18,6 +18,7 @@ function text(r: SandboxReport): string {
     ...r.filesystem.volumes.map((v) => `volume:     ${v.host} -> ${v.container} (${v.readonly ? 'ro' : 'rw'})`),
     `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids}`,
     `network:    ${r.network.mode}${r.network.unsafe ? ' (UNSAFE)' : ''}: ${r.network.detail}`,
+    `mac:        ${r.mac}`,
     'security:',
     ...r.security.flatMap((l) => [
       `  ${l.active ? '[active]' : '[off]   '} ${l.layer}: ${l.detail}`,
