@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot } from '../lib/bundle.js';
+import { isRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, uniqueId } from '../lib/oci.js';
 import { MoatScratch, assertSandboxGone } from '../lib/moat.js';
 import { apparmorProfileText, macUnavailable, SMACK_LABEL_ANNOTATION } from '../../src/policy/mac/index.js';
@@ -21,9 +21,23 @@ const host = macHost();
 const has = (b: 'selinux' | 'apparmor' | 'smack') => !macUnavailable(b, host);
 const anyMac = has('selinux') || has('apparmor') || has('smack');
 
-function kernelLog(): string {
-  return spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '';
+/** Waits for a kernel log line (audit records reach the log through the kauditd thread, a
+ * moment after the denial); returns it, or fails listing the LSM lines that were there. */
+async function kernelLogLine(re: RegExp): Promise<string> {
+  const deadline = Date.now() + 20_000 * timeScale;
+  for (;;) {
+    const lines = (spawnSync('dmesg', [], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout ?? '').split('\n');
+    const hit = lines.find((l) => re.test(l));
+    if (hit) return hit;
+    if (Date.now() > deadline) assert.fail(`no kernel log line matches ${re}; LSM lines: ${lines.filter((l) => /apparmor=|avc:|Smack/.test(l)).slice(-10).join('\n') || 'none'}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
+
+// In the VMs the data dir is on tmpfs, which Linux 6.1 cannot id-map: the MAC tests' sandboxes
+// share the host's ids there (--userns host), so root inside is root outside and only the MAC
+// layer stands between vs1 and vs2's file (a stronger experiment than with private ids)
+const VM_USERNS = ['--userns', 'host'];
 
 async function pidOf(s: MoatScratch, name: string): Promise<number> {
   return JSON.parse(await s.ok(['inspect', '--json', name])).pid as number;
@@ -114,23 +128,23 @@ describe('AppArmor (VM)', { skip: root || (has('apparmor') && host.apparmor?.par
     const r = await s.run((c) => { writable(c); c.process.apparmorProfile = profile; }, cmd);
     assert.match(r.stdout, new RegExp(`^${profile} \\(enforce\\)`));
     assert.ok(!r.stdout.includes('WROTE'), r.stdout);
-    assert.match(kernelLog(), new RegExp(`apparmor="DENIED" operation="open"[^\\n]*profile="${profile}" name="/proc/sys/kernel/hostname"`));
+    await kernelLogLine(new RegExp(`apparmor="DENIED" operation="open".*profile="${profile}" name="/proc/sys/kernel/hostname"`));
     const off = await s.run(writable, cmd);
     assert.match(off.stdout, /WROTE/, off.stderr);
   });
 
   test('a sandbox runs under its own generated profile: /proc/kcore denied, logged; with --mac off allowed; profile removed at delete', async () => {
-    await m.ok(['create', 'aa1']);
+    await m.ok(['create', 'aa1', ...VM_USERNS]);
     await m.ok(['start', 'aa1']);
     const pid = await pidOf(m, 'aa1');
     assert.match(attrCurrent(pid), /^moat\.sandbox-aa1\S* \(enforce\)$/);
     const r = await m.moat(['exec', 'aa1', 'cat', '/proc/kcore']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Permission denied/);
-    assert.match(kernelLog(), /apparmor="DENIED" operation="open"[^\n]*profile="moat\.sandbox-aa1[^"]*" name="\/proc\/kcore"/);
+    await kernelLogLine(/apparmor="DENIED" operation="open".*profile="moat\.sandbox-aa1[^"]*" name="\/proc\/kcore"/);
     const insp = JSON.parse(await m.ok(['inspect', '--json', 'aa1']));
     assert.ok(insp.security.some((l: any) => l.layer === 'AppArmor' && l.active && /moat\.sandbox-aa1/.test(l.observed)));
-    await m.ok(['create', 'aa2', '--mac', 'off']);
+    await m.ok(['create', 'aa2', '--mac', 'off', ...VM_USERNS]);
     await m.ok(['start', 'aa2']);
     assert.equal((await m.moat(['exec', 'aa2', 'cat', '/proc/kcore'])).code, 0, 'masked to an empty file, readable');
     await m.ok(['delete', '--force', 'aa1']);
@@ -142,14 +156,14 @@ describe('AppArmor (VM)', { skip: root || (has('apparmor') && host.apparmor?.par
 /** Seed 000's experiment: vs2 writes a world-readable file into a host dir; vs1 gets that dir
  * bind-mounted ("help vs1 cheat") and tries to read it. DAC allows it; only MAC can refuse. */
 async function cheat(m: MoatScratch, shared: string): Promise<{ vs1: number; vs2: number; denied: string; offRead: string }> {
-  await m.ok(['create', 'vs2', '--volume', `${shared}:/share`]);
+  await m.ok(['create', 'vs2', ...VM_USERNS, '--volume', `${shared}:/share`]);
   await m.ok(['start', 'vs2']);
   await m.ok(['exec', 'vs2', 'sh', '-c', 'echo vs2-secret > /share/secret && chmod 644 /share/secret']);
-  await m.ok(['create', 'vs1', '--volume', `${shared}:/mnt:ro`]);
+  await m.ok(['create', 'vs1', ...VM_USERNS, '--volume', `${shared}:/mnt:ro`]);
   await m.ok(['start', 'vs1']);
   const denied = await m.moat(['exec', 'vs1', 'cat', '/mnt/secret']);
   assert.notEqual(denied.code, 0, `vs1 read vs2's file: ${denied.stdout}`);
-  await m.ok(['create', 'vsoff', '--mac', 'off', '--volume', `${shared}:/mnt:ro`]);
+  await m.ok(['create', 'vsoff', '--mac', 'off', ...VM_USERNS, '--volume', `${shared}:/mnt:ro`]);
   await m.ok(['start', 'vsoff']);
   const offRead = await m.ok(['exec', 'vsoff', 'cat', '/mnt/secret']);
   return { vs1: await pidOf(m, 'vs1'), vs2: await pidOf(m, 'vs2'), denied: denied.stderr, offRead };

@@ -78,7 +78,7 @@ export function planSandboxMac(mode: MacMode, host: SandboxMacHost, ids: Sandbox
     if (b === 'selinux') {
       const pair = ids.mcs!;
       plan.selinux = { label: containerProcessLabel(pair), mountLabel: containerFileLabel(pair), level: mcsLevel(pair) };
-      plan.layers.push({ layer: 'SELinux', used: true, detail: `process \`${plan.selinux.label}\`, its tmpfs/devpts/mqueue mounts \`${plan.selinux.mountLabel}\`: MCS keeps it from every other sandbox's files and processes (${host.selinux!.enforcing ? 'enforcing' : 'PERMISSIVE: denials are only logged'})` });
+      plan.layers.push({ layer: 'SELinux', used: true, detail: `process \`${plan.selinux.label}\`, its tmpfs and devpts mounts \`${plan.selinux.mountLabel}\`: MCS keeps it from every other sandbox's files and processes (${host.selinux!.enforcing ? 'enforcing' : 'PERMISSIVE: denials are only logged'})` });
     } else if (b === 'apparmor') {
       plan.apparmor = { profile: ids.label, text: apparmorProfileText(ids.label) };
       plan.layers.push({ layer: 'AppArmor', used: true, detail: `generated profile \`${ids.label}\`: no mounts, no writes to /proc/sys, /sys or /proc/sysrq-trigger, no raw memory or firmware, ptrace and signals only within the profile` });

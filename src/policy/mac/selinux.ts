@@ -1,6 +1,6 @@
 // SELinux (sVirt style): contexts `user:role:type:level`, MCS levels `s0:cX,cY`, the exec
 // label written to /proc/thread-self/attr/exec right before execve, and `context="..."` for
-// the container's tmpfs, devpts and mqueue mounts from `linux.mountLabel`.
+// the container's tmpfs and devpts mounts from `linux.mountLabel`.
 import type { MacBackendResult, MacIssue } from './types.js';
 
 /** The highest MCS category (c0..c1023, as in container-selinux and libvirt's sVirt). */
@@ -9,8 +9,10 @@ export const MCS_MAX_CATEGORY = 1023;
 /** The type and user/role moat's sandboxes run under (container-selinux's names). */
 export const SELINUX_CONTAINER = { user: 'system_u', role: 'system_r', type: 'container_t', fileRole: 'object_r', fileType: 'container_file_t' } as const;
 
-/** Mount types that take `context=` (tmpfs-like filesystems without labels of their own). */
-export const SELINUX_CONTEXT_FSTYPES = ['tmpfs', 'devpts', 'mqueue'] as const;
+/** Mount types that take `context=` (filesystems without labels of their own). Not mqueue:
+ * the kernel refuses context= on it in a user namespace (only tmpfs, ramfs, devpts and
+ * overlay may carry one there), and a sandbox has its own. */
+export const SELINUX_CONTEXT_FSTYPES = ['tmpfs', 'devpts'] as const;
 
 const PART = /^[A-Za-z0-9_.-]+$/;
 const LEVEL = /^s\d+(?::c\d+(?:[.,]c\d+)*)?(?:-s\d+(?::c\d+(?:[.,]c\d+)*)?)?$/;
