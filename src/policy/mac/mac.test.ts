@@ -102,7 +102,8 @@ test('the Smack label is taken before the exec labels', () => {
 test('the generated AppArmor profile: LXC-style denials, signals and ptrace kept within', () => {
   const t = apparmorProfileText('moat.sandbox-web1');
   assert.match(t, /^profile moat\.sandbox-web1 flags=\(attach_disconnected,mediate_deleted\) \{$/m);
-  for (const line of ['deny mount,', 'deny umount,', 'deny pivot_root,', 'deny /proc/sys/** wklx,', 'deny /proc/sysrq-trigger wklx,', 'deny /sys/** wklx,', 'deny /proc/kcore rwklx,', 'deny /sys/kernel/security/** rwklx,',
+  // `audit deny`: AppArmor keeps plain deny rules quiet; these must show in the kernel log
+  for (const line of ['audit deny mount,', 'audit deny umount,', 'audit deny pivot_root,', 'audit deny /proc/sys/** wklx,', 'audit deny /proc/sysrq-trigger wklx,', 'audit deny /sys/** wklx,', 'audit deny /proc/kcore rwklx,', 'audit deny /sys/kernel/security/** rwklx,',
     'signal (send, receive) peer=moat.sandbox-web1,', 'signal (receive) peer=unconfined,', 'ptrace (read, trace, readby, tracedby) peer=moat.sandbox-web1,', 'file,'])
     assert.ok(t.split('\n').map((l) => l.trim()).includes(line), `has \`${line}\``);
   assert.ok(!/^\s*#include/m.test(t), 'no includes: loads without /etc/apparmor.d');
