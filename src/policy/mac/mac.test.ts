@@ -67,7 +67,7 @@ test('Smack: label taken through attr/smack/current, Listing 1 rules, mount opti
   const host = compileMac(spec({ annotations: { [SMACK_LABEL_ANNOTATION]: 'vs1' } }), SMACK);
   assert.deepEqual(host.issues, []);
   assert.deepEqual(host.attrs, [{ backend: 'smack', path: '/proc/thread-self/attr/smack/current', fallback: '/proc/self/attr/current', value: 'vs1', when: 'current', origin: 'annotations.run.moat.smack.label' }]);
-  assert.deepEqual(host.smackRules, ['vs1 _ rwa', '_ vs1 rwa']);
+  assert.deepEqual(host.smackRules, ['vs1 _ rwxa', '_ vs1 rwxa']);
   assert.deepEqual(smackRevokeRules('vs1'), ['vs1 _ -', '_ vs1 -']);
   for (const r of host.smackRules) assert.match(r, /^\S{1,255} \S{1,255} [rwxatlb-]+$/, 'load2 long format');
   assert.deepEqual(host.mountData.tmpfs, ['smackfsroot=vs1', 'smackfsdef=vs1']);
@@ -121,7 +121,7 @@ test('sandbox MAC plan: required, best-effort and off', () => {
   const aa = planSandboxMac('required', { ...APPARMOR, ...ll }, { label: 'moat.sandbox-a' });
   assert.equal(aa.apparmor!.profile, 'moat.sandbox-a');
   const sm = planSandboxMac('required', { ...SMACK, ...ll }, { label: 'moat.sandbox-a' });
-  assert.deepEqual(sm.smack, { label: 'moat.sandbox-a', rules: ['moat.sandbox-a _ rwa', '_ moat.sandbox-a rwa'] });
+  assert.deepEqual(sm.smack, { label: 'moat.sandbox-a', rules: ['moat.sandbox-a _ rwxa', '_ moat.sandbox-a rwxa'] });
   // only Landlock: required is met
   assert.equal(planSandboxMac('required', { ...NONE, ...ll }, { label: 'x' }).refusal, undefined);
   // an active module moat cannot drive: required refuses with the reason, best-effort names it

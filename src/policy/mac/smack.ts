@@ -33,10 +33,13 @@ export function smackAttrWrite(label: string, origin: string): NonNullable<MacBa
 }
 
 /** Listing 1 of seed 000 for one container: it may write the floor (`_`: pipes, sockets,
- * the network) and the host (floor) may manage its files and processes. Nothing lets one
- * container label reach another. Each string is one `load2` write. */
+ * the network, its volumes) and the host (floor) may manage its files and processes. Nothing
+ * lets one container label reach another. With `x` beside the listing's `rwa`: making a file
+ * in a floor directory is one `wx` request (search and write), which the implicit floor
+ * read/execute grant does not cover (the VM test saw `requested=wx` denied). Each string is
+ * one `load2` write. */
 export function smackRules(label: string): string[] {
-  return [`${label} _ rwa`, `_ ${label} rwa`];
+  return [`${label} _ rwxa`, `_ ${label} rwxa`];
 }
 
 /** The `load2` writes that take a container's rules away again (access `-`: none). */
