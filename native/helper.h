@@ -120,4 +120,7 @@ void op_seccomp(const struct op *o);
 void op_landlock(const struct op *o);
 __attribute__((noreturn)) void op_exec(const struct op *o);
 
+/* ops-lsm.c */
+void op_lsm_attr(const struct op *o);
+
 #endif

@@ -103,17 +103,38 @@ static void attach(int mfd, const char *target, int create) {
   close(t);
 }
 
+/* Mount data is split at commas outside double quotes, as mount(2) does for LSM options:
+ * `context="system_u:object_r:container_file_t:s0:c1,c2"` is one option. */
+static char *next_option(char **cur) {
+  char *start = *cur;
+  if (!start) return NULL;
+  int quoted = 0;
+  char *p = start;
+  for (; *p && (quoted || *p != ','); p++) if (*p == '"') quoted = !quoted;
+  *cur = *p ? p + 1 : NULL;
+  *p = 0;
+  return start;
+}
+
+/* fsconfig takes the value itself: the quotes that kept its commas together go. */
+static char *unquote(char *v) {
+  size_t n = strlen(v);
+  if (n >= 2 && v[0] == '"' && v[n - 1] == '"') { v[n - 1] = 0; return v + 1; }
+  return v;
+}
+
 /* fsopen/fsconfig/fsmount: the kernel's own error text (from the context fd) goes into ours. */
 static int fs_mount(const char *type, const char *source, const char *data, uint64_t attrs) {
   int fs = fsopen(type, FSOPEN_CLOEXEC);
   if (fs < 0) die(errno, "filesystem `%s`", type);
   if (source && *source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
     die(errno, "`%s` source `%s`", type, source);
-  char *opts = strdup(data ? data : ""), *save = NULL;
-  for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+  char *opts = strdup(data ? data : ""), *next = opts;
+  for (char *kv; (kv = next_option(&next));) {
+    if (!*kv) continue;
     char *eq = strchr(kv, '=');
     if (eq) *eq = 0;
-    int r = eq ? fsconfig(fs, FSCONFIG_SET_STRING, kv, eq + 1, 0) : fsconfig(fs, FSCONFIG_SET_FLAG, kv, NULL, 0);
+    int r = eq ? fsconfig(fs, FSCONFIG_SET_STRING, kv, unquote(eq + 1), 0) : fsconfig(fs, FSCONFIG_SET_FLAG, kv, NULL, 0);
     if (r < 0) die(errno, "`%s` option `%s`", type, kv);
   }
   free(opts);

@@ -63,6 +63,7 @@ static const struct op_schema schema[PLAN_OP_MAX] = {
   [PLAN_OP_SECCOMP] = { 1, A(PA_BYTES) | A(PA_FLAGS) | A(PA_DATA), A(PA_BYTES) | A(PA_FLAGS) },
   [PLAN_OP_LANDLOCK] = { 1, A(PA_BYTES), A(PA_BYTES) },
   [PLAN_OP_LOOPBACK_UP] = { 1, 0, 0 },
+  [PLAN_OP_LSM_ATTR] = { 1, A(PA_PATH) | A(PA_SOURCE) | A(PA_DATA), A(PA_PATH) | A(PA_DATA) },
   [PLAN_OP_EXEC] = { 1, A(PA_ARG) | A(PA_ENV) | A(PA_PATH) | A(PA_KEEP_FDS), A(PA_ARG) },
 };
 

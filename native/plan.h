@@ -53,7 +53,8 @@
 #define PLAN_OP_LANDLOCK 36
 #define PLAN_OP_EXEC 37
 #define PLAN_OP_LOOPBACK_UP 38
-#define PLAN_OP_MAX 39
+#define PLAN_OP_LSM_ATTR 39   /* either stage: a label written to a proc attr file */
+#define PLAN_OP_MAX 40
 
 #define PA_PATH 1       /* str */
 #define PA_SOURCE 2     /* str */

@@ -10,11 +10,14 @@
 //
 //   node scripts/test-vm.mjs [name...] [--all] [--no-lsm] [--timeout=SEC] [--keep] [--quiet|--verbose] [--cmd=SHELL]
 //
-// Every temporary file (initramfs, per-VM job dir, console logs) is in one dir under
-// os.tmpdir(), named at start and removed at exit unless --keep is given.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Every temporary file (initramfs, per-VM job dir, console logs, the compiled SELinux policy)
+// is in one dir under os.tmpdir(), named at start and removed at exit unless --keep is given.
+// Tools a VM needs (`debs` in vms.mjs: apparmor's apparmor_parser, checkpolicy) come from
+// Debian packages fetched with `apt-get download` and unpacked with `dpkg-deb -x` into the
+// cache dir $MOAT_VM_CACHE (default ~/.cache/moat-vm), which the guest sees at the same path.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -105,6 +108,39 @@ function buildInitramfs(dest) {
   writeFileSync(dest, gzipSync(Buffer.concat(parts), { level: 6 }));
 }
 
+// ---- tools from Debian packages ------------------------------------------------------------
+
+function cacheDir() {
+  return resolve(process.env.MOAT_VM_CACHE ?? join(homedir(), '.cache', 'moat-vm'));
+}
+
+/** Unpacks each package (fetched once with `apt-get download`) into <cache>/<pkg>/. */
+function ensureDebs(names) {
+  const cache = cacheDir();
+  const debs = join(cache, 'debs');
+  mkdirSync(debs, { recursive: true, mode: 0o755 });
+  for (const name of names) {
+    const dest = join(cache, name);
+    if (existsSync(join(dest, '.unpacked'))) continue;
+    console.log(`test-vm: fetching Debian's \`${name}\` into \`${debs}\` (apt-get download)`);
+    const dl = spawnSync('apt-get', ['download', '-q', name], { cwd: debs, encoding: 'utf8' });
+    const deb = (existsSync(debs) ? readdirSync(debs) : []).filter((f) => f.startsWith(`${name}_`) && f.endsWith('.deb')).sort().pop();
+    if (!deb) die(`\`apt-get download ${name}\` failed: ${(dl.stderr || dl.error?.message || '').trim()}`);
+    rmSync(dest, { recursive: true, force: true });
+    const x = spawnSync('dpkg-deb', ['-x', join(debs, deb), dest], { encoding: 'utf8' });
+    if (x.status !== 0) die(`\`dpkg-deb -x ${deb}\` failed: ${(x.stderr || x.error?.message || '').trim()}`);
+    writeFileSync(join(dest, '.unpacked'), deb + '\n');
+  }
+  return cache;
+}
+
+/** Compiles a policy.conf with the cached checkpolicy (MLS/MCS, unknown classes allowed). */
+function compileSelinuxPolicy(cache, conf, dest) {
+  const checkpolicy = join(cache, 'checkpolicy', 'usr', 'bin', 'checkpolicy');
+  const r = spawnSync(checkpolicy, ['-M', '-U', 'allow', '-c', '33', '-o', dest, join(root, conf)], { encoding: 'utf8' });
+  if (r.status !== 0) die(`checkpolicy \`${conf}\` failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
+}
+
 // ---- one VM -------------------------------------------------------------------------------
 
 function shQuote(s) {
@@ -121,9 +157,11 @@ function writeJob(vm, dir, node, cmd) {
     `MOAT_VM_LSM=${shQuote(vm.lsm ?? '')}`,
     '',
   ].join('\n'));
-  const lines = ['set -u', `export MOAT_VM=${shQuote(vm.name)} TMPDIR=/tmp HOME=/root NO_COLOR=1`];
-  for (const [k, v] of Object.entries(vm.env ?? {})) lines.push(`export ${k}=${shQuote(v)}`);
+  const lines = ['set -u', `export MOAT_VM=${shQuote(vm.name)} TMPDIR=/tmp HOME=/root NO_COLOR=1 MOAT_VM_CACHE=${shQuote(cacheDir())}`];
+  for (const [k, v] of Object.entries(vm.env ?? {})) lines.push(`export ${k}=${shQuote(v.replaceAll('$CACHE', cacheDir()))}`);
   if (vm.lsm) lines.push(`/bin/busybox sh test/vm/check-lsm.sh ${shQuote(vm.lsm)} || exit 1`);
+  // per-VM set-up after the LSM check (loading the compiled SELinux policy, say)
+  for (const l of vm.setup ?? []) lines.push(l);
   if (vm.scope && vm.cgroup === 'v2') {
     // as systemd does: every ancestor hands its controllers down; the leaf holds the runner
     lines.push(`cg=/sys/fs/cgroup; ctl="$(sed 's/\\([^ ]*\\)/+\\1/g' $cg/cgroup.controllers)"`);
@@ -307,6 +345,9 @@ async function main() {
       for (let attempt = 1; attempt <= 2; attempt++) {
         const jobDir = join(work, attempt === 1 ? vm.name : `${vm.name}.retry`);
         mkdirSync(jobDir);
+        if (vm.debs?.length) ensureDebs(vm.debs);
+        // the compiled policy is a temporary file of this run: it goes with the job dir
+        if (vm.selinuxPolicy) compileSelinuxPolicy(cacheDir(), vm.selinuxPolicy, join(jobDir, 'policy.33'));
         const job = writeJob(vm, jobDir, node, opts.cmd);
         for (const m of job.missing) console.log(`test-vm: ${vm.name}: \`${m}\` is not built; not run`);
         const timeoutS = opts.timeoutS ?? (job.present.length > 0 ? DEFAULT_TIMEOUT_S.tests : DEFAULT_TIMEOUT_S.boot);

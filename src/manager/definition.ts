@@ -6,6 +6,7 @@ import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
 import { parsePublishList, type PortMapping } from './network/publish.js';
 import { templateIssues } from './templates/index.js';
+import { MAC_MODES, type MacMode } from '../policy/mac/sandbox.js';
 
 /** A host directory bound into the sandbox. */
 export interface VolumeDef {
@@ -43,6 +44,10 @@ export interface SandboxDefinition {
   userns: UserNamespaceDef;
   /** made by `moat run` */
   ephemeral: boolean;
+  /** MAC layers (absent in older definitions: `required`) */
+  mac?: MacMode;
+  /** the SELinux MCS category pair, when the host ran SELinux at create */
+  mcs?: [number, number];
 }
 
 /** A sandbox's user namespace. Made by root: `host` or `private` (a range from root's pool).
@@ -73,6 +78,8 @@ export interface SandboxOptions {
   command?: string[];
   terminal?: boolean;
   ephemeral?: boolean;
+  /** `required` (default), `best-effort` or `off` */
+  mac?: string;
 }
 
 /** Facts about the host that decide whether a limit is possible. */
@@ -178,10 +185,13 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const userns = o.userns ?? 'private';
   if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
   else if (userns === 'host' && host.rootless) issues.add('ERR_USERNS', '--userns', '`host` needs root: a non-root user\'s sandbox always has a user namespace');
+  const mac = o.mac ?? 'required';
+  if (!(MAC_MODES as readonly string[]).includes(mac)) issues.add('ERR_MAC', '--mac', `\`${mac}\` is not ${MAC_MODES.join(', ')}`);
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   return {
     version: 1, name, template, created: new Date().toISOString(),
     command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
     limits, readOnly: !!o.readOnly, volumes, network: { mode: network, ...(publish.length ? { publish } : {}) }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
+    mac: mac as MacMode,
   };
 }

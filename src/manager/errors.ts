@@ -10,6 +10,7 @@ export type ManagerErrorCode =
   | 'ERR_LOCKED'
   | 'ERR_USERNS'
   | 'ERR_HOST'
+  | 'ERR_MAC'
   | 'ERR_IO';
 
 /** A failure of a sandbox operation; `message` carries the context of each layer. */

@@ -9,6 +9,7 @@ import { RANGE_SIZE } from '../runtime/idmap-pool.js';
 import { runHelper } from '../runtime/helper-proc.js';
 import { isRootless, NEWGIDMAP, NEWUIDMAP, subordinateRanges } from '../runtime/rootless.js';
 import { ManagerError } from './errors.js';
+import { macHostReport } from '../runtime/mac/report.js';
 import { cgroupLimitsUnavailable } from './host-limits.js';
 import { callerIdentity } from './userns.js';
 
@@ -223,6 +224,16 @@ export const HOST_CHECKS: HostCheck[] = [
       } catch (e) {
         return { status: 'warn', detail: `\`${tun}\`: ${(e as NodeJS.ErrnoException).code}: pasta and slirp4netns cannot make your sandboxes' network interface (--publish fails)`, fix: `chmod 0666 ${tun} (as root; Debian's udev rules normally make it so)` };
       }
+    },
+  },
+  {
+    id: 'mac', section: 'mandatory access control', title: 'MAC layers (Landlock, SELinux, AppArmor, Smack)',
+    run() {
+      const r = macHostReport();
+      const used = r.layers.filter((l) => l.used).map((l) => l.layer);
+      const detail = r.layers.map((l) => `${l.layer}: ${l.detail}`).join('; ');
+      if (!used.length) return { status: 'fail', detail: `no MAC layer is usable: sandboxes with --mac required (the default) refuse to start; ${detail}`, fix: 'boot a kernel with Landlock (CONFIG_SECURITY_LANDLOCK, lsm=landlock,...), or run with --mac best-effort' };
+      return { status: 'ok', detail: `moat uses ${used.join(' and ')} (LSMs: ${r.lsms.join(',') || 'unknown: /sys/kernel/security is not mounted'}); ${detail}` };
     },
   },
 ];

@@ -13,6 +13,8 @@ import { describeNetworkMode, networkState, type NetworkState } from './network.
 import { buildSandboxSpec } from './spec.js';
 import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
 import { landlockHost } from '../runtime/landlock.js';
+import type { SandboxMacPlan } from '../policy/mac/index.js';
+import { applyMacPlan, sandboxMacPlan } from './mac.js';
 import { sandboxStatus, type SandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import { getTemplate } from './templates/index.js';
@@ -45,6 +47,8 @@ export interface SandboxReport {
   /** `pids` is null where no limit can be kept (rootless without a cgroup); `note` says why */
   limits: { memory: string; cpus: string; pids: number | null; note?: string };
   network: { mode: string; unsafe: boolean; detail: string } & NetworkState;
+  /** the sandbox's MAC setting: required, best-effort or off */
+  mac: string;
   security: SecurityLayer[];
   spec: OciSpec;
 }
@@ -81,7 +85,15 @@ function readCg(dir: string | undefined, file: string): string | undefined {
 
 const NS_FILES: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', cgroup: 'cgroup', user: 'user' };
 
-function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, netDetail: string, netCheck?: string): SecurityLayer[] {
+function readProcAttr(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/attr/current`, 'utf8').replace(/\0/g, '').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, cg: ContainerCgroup | undefined, landlockAbi: LandlockHost, mac: SandboxMacPlan, netDetail: string, netCheck?: string): SecurityLayer[] {
   const linux = spec.linux!;
   const p = spec.process!;
   const st = pid ? procStatus(pid) : {};
@@ -136,7 +148,12 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
       ? `${llMode} (kernel ABI ${landlockAbi.abi}): full access beneath the root and its writable mounts, read/execute on read-only ones, nothing else; signals and abstract unix sockets scoped to the sandbox${ll.warnings.length ? `; ${ll.warnings.map((w) => w.message).join('; ')}` : ''}`
       : llMode === 'off' ? 'off' : `not applied: ${[...ll.issues, ...ll.warnings].map((w) => w.message).join('; ') || landlockAbi.reason || 'no Landlock on this host'}`,
   });
-  out.push({ layer: 'MAC (SELinux/AppArmor/Smack)', active: false, detail: 'not yet: this build has no MAC backend, so sandboxes run unlabelled' });
+  for (const l of mac.layers.filter((x) => x.layer !== 'Landlock')) {
+    // what the kernel says the sandbox's first process runs as (`ps -eZ` reads the same file)
+    const label = running ? readProcAttr(pid!) : undefined;
+    out.push({ layer: l.layer, active: l.used, detail: l.detail, ...(label !== undefined && l.used ? { observed: `/proc/${pid}/attr/current: ${label}` } : {}) });
+  }
+  if (!mac.layers.some((x) => x.layer !== 'Landlock')) out.push({ layer: 'SELinux/AppArmor/Smack', active: false, detail: def.mac === 'off' ? 'off (mac: off)' : 'none on this host: Landlock is the MAC layer here' });
   out.push({ layer: 'network', active: def.network.mode !== 'host', detail: `${def.network.mode}: ${netDetail}`, ...(netCheck ? { observed: `CNI CHECK: ${netCheck}` } : {}) });
   return out;
 }
@@ -147,6 +164,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   const { status, pid } = sandboxStatus(store, name);
   const t = getTemplate(def.template);
   let spec = buildSandboxSpec(def, store.layout.rootfs(name), store.layout.data);
+  const macPlan = sandboxMacPlan(store, def);
+  applyMacPlan(spec, macPlan);
   let cg: ContainerCgroup | undefined;
   if (status !== 'stopped') {
     try {
@@ -176,7 +195,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
       ...(def.limits.pids === undefined ? { note: `no pids limit (default ${DEFAULT_PIDS}): ${cgroupLimitsUnavailable() ?? 'cgroup limits were unavailable when it was made'}` } : {}),
     },
     network: { mode: def.network.mode, unsafe: def.network.mode === 'host', detail: netDetail, ...net },
-    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), netDetail, net.check),
+    mac: def.mac ?? 'required',
+    security: layers(def, spec, pid, cg, landlockHost(store.layout.runtimeRoot), macPlan, netDetail, net.check),
     spec,
   };
 }

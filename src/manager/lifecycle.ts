@@ -13,6 +13,7 @@ import { takeLock } from './lock.js';
 import { sandboxNameIssue } from './names.js';
 import { setUpNetwork, setUpNetworkStarted, tearDownNetwork } from './network.js';
 import { buildSandboxSpec } from './spec.js';
+import { prepareSandboxMac } from './mac.js';
 import { sandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import type { SandboxDefinition } from './definition.js';
@@ -37,7 +38,10 @@ export async function withSandboxLock<T>(store: SandboxStore, name: string, fn: 
 
 /** The validated spec of a sandbox, ready for createContainer. */
 export function loadSandboxSpec(store: SandboxStore, def: SandboxDefinition): LoadedSpec {
-  return checkSpec(buildSandboxSpec(def, store.layout.rootfs(def.name), store.layout.data), store.layout.sandbox(def.name));
+  const spec = buildSandboxSpec(def, store.layout.rootfs(def.name), store.layout.data);
+  // MAC labels (and the generated AppArmor profile) are decided against the host at each start
+  prepareSandboxMac(store, def, spec);
+  return checkSpec(spec, store.layout.sandbox(def.name));
 }
 
 /** Removes the sandbox's runtime container, whatever it is doing (call with the lock held). */

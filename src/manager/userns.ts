@@ -30,6 +30,7 @@ import type { OciSpec } from '../spec/oci-types.js';
 import type { SandboxDefinition } from './definition.js';
 import { userDataDir } from './layout.js';
 import type { SandboxStore } from './store.js';
+import { assignMacIds, releaseMacIds, releaseSweptMacIds } from './mac.js';
 
 /** The host-wide pool file (MOAT_IDMAP_POOL overrides it): ranges are unique across data dirs. */
 function rootPool(): IdPool {
@@ -114,6 +115,8 @@ function checkSearchable(store: SandboxStore): void {
 
 /** Gives a new sandbox its user namespace ids (before its files are made). */
 export async function assignUserNamespace(store: SandboxStore, def: SandboxDefinition): Promise<void> {
+  // the sandbox's other identity, its MCS pair, is handed out and taken back with its ids
+  await assignMacIds(store, def);
   if (def.userns.mode === 'host') return;
   if (!isRootless()) {
     checkSearchable(store);
@@ -140,6 +143,7 @@ export async function assignUserNamespace(store: SandboxStore, def: SandboxDefin
 
 /** Returns a deleted sandbox's range to the pool. */
 export async function releaseUserNamespace(store: SandboxStore, def: SandboxDefinition): Promise<void> {
+  await releaseMacIds(store, def);
   const pool = poolOf(def);
   if (pool) await freeRange(pool, owner(store, def.name));
 }
@@ -147,6 +151,7 @@ export async function releaseUserNamespace(store: SandboxStore, def: SandboxDefi
 /** Returns the range of a sandbox whose create or delete crashed (its tree is being swept),
  * unless a sandbox of that name exists again. */
 export function releaseSweptUserNamespace(store: SandboxStore, def: SandboxDefinition): void {
+  releaseSweptMacIds(store, def);
   const pool = poolOf(def);
   if (pool && !store.exists(def.name)) freeRangeSync(pool, owner(store, def.name));
 }

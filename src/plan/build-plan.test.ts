@@ -308,3 +308,44 @@ test('exec connects the console socket before joining any namespace (a host path
   const firstJoin = ops.findIndex((o) => o.op === 'ns_join');
   assert.ok(connect >= 0 && connect < firstJoin, `connect at ${connect}, first join at ${firstJoin}`);
 });
+
+const MAC = {
+  attrs: [
+    { backend: 'smack' as const, path: '/proc/thread-self/attr/smack/current', fallback: '/proc/self/attr/current', value: 'vs1', when: 'current' as const, origin: 'annotations.run.moat.smack.label' },
+    { backend: 'selinux' as const, path: '/proc/thread-self/attr/exec', value: 'system_u:system_r:container_t:s0:c1,c2', when: 'exec' as const, origin: 'process.selinuxLabel' },
+  ],
+  mountData: { tmpfs: ['context="system_u:object_r:container_file_t:s0:c1,c2"'] },
+};
+
+test('MAC: the Smack label is taken before any namespace join and the clone; exec labels after caps and no_new_privs, before Landlock and seccomp', () => {
+  const s = spec((c) => {
+    c.process.noNewPrivileges = true;
+    c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
+  });
+  const o = ops(s, { ...CTX, mac: MAC, landlock: new Uint8Array(4) });
+  const names = o.map((x) => x.op);
+  const smack = o.findIndex((x) => x.op === 'lsm_attr' && x.data === 'vs1');
+  const se = o.findIndex((x) => x.op === 'lsm_attr' && x.origin === 'process.selinuxLabel');
+  assert.ok(smack >= 0 && smack < names.indexOf('ns_join') && smack < names.indexOf('clone'));
+  assert.deepEqual(o[smack], { op: 'lsm_attr', path: '/proc/thread-self/attr/smack/current', source: '/proc/self/attr/current', data: 'vs1', origin: 'annotations.run.moat.smack.label' });
+  assert.deepEqual(names.slice(se - 3), ['set_user', 'caps', 'no_new_privs', 'lsm_attr', 'landlock', 'seccomp', 'exec']);
+  assert.equal(o[se]!.data, 'system_u:system_r:container_t:s0:c1,c2');
+  // without no_new_privs the exec label still precedes Landlock and seccomp
+  const o2 = ops(spec((c) => (c.process.noNewPrivileges = false)), { ...CTX, mac: MAC, landlock: new Uint8Array(4) }).map((x) => x.op);
+  assert.deepEqual(o2.slice(o2.lastIndexOf('lsm_attr')), ['lsm_attr', 'landlock', 'seccomp', 'set_user', 'caps', 'exec']);
+});
+
+test('MAC: mount labels join the data of tmpfs mounts only', () => {
+  const o = ops(spec(), { ...CTX, mac: MAC });
+  const tmpfs = o.filter((x) => x.op === 'mount' && x.fstype === 'tmpfs');
+  assert.ok(tmpfs.length > 0);
+  for (const m of tmpfs) assert.match(m.data as string, /,context="system_u:object_r:container_file_t:s0:c1,c2"$|^context=/);
+  for (const m of o.filter((x) => x.op === 'mount' && x.fstype !== 'tmpfs')) assert.ok(!String(m.data ?? '').includes('context='), `${m.fstype} unlabelled`);
+});
+
+test('MAC: exec into a container takes the same labels in the same places', () => {
+  const s = spec((c) => (c.process.noNewPrivileges = true));
+  const o = buildExecPlan(s, { pid: 42, namespaces: ['user', 'mount'], cgroupDirs: [], detach: true, mac: MAC }).ops.map((x) => x.op);
+  assert.ok(o.indexOf('lsm_attr') < o.indexOf('ns_join'));
+  assert.deepEqual(o.slice(o.lastIndexOf('lsm_attr') - 3), ['set_user', 'caps', 'no_new_privs', 'lsm_attr', 'exec']);
+});

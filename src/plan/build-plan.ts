@@ -6,6 +6,7 @@ import { capabilityMask } from '../policy/caps/caps.js';
 import { compileMountOptions, MS } from '../policy/mounts/options.js';
 import { RLIMITS } from '../spec/parse-oci.js';
 import type { PlanOp } from './wire.js';
+import type { MacAttrWrite } from '../policy/mac/index.js';
 import { isAbsolute, resolve } from 'node:path';
 
 /** CLONE_NEW* flags by OCI namespace type. */
@@ -45,6 +46,27 @@ export interface PlanContext {
   rootless?: boolean;
   /** with `rootless`: the maps go through newuidmap/newgidmap (checked by src/runtime/rootless.ts) */
   rootlessNewIdMap?: boolean;
+  /** MAC labels (src/policy/mac's compileMac): the proc attr writes and extra mount data */
+  mac?: PlanMac;
+}
+
+/** What the MAC backends add to a plan. */
+export interface PlanMac {
+  attrs: MacAttrWrite[];
+  /** extra mount data by filesystem type (`context="..."`, `smackfsroot=...`) */
+  mountData: Record<string, string[]>;
+}
+
+function lsmAttrOp(a: MacAttrWrite): PlanOp {
+  return { op: 'lsm_attr', path: a.path, ...(a.fallback ? { source: a.fallback } : {}), data: a.value, origin: a.origin };
+}
+
+/** Labels taken at once (Smack's `current`). Smack lets only a holder of CAP_MAC_ADMIN in the
+ * initial user namespace change its label, so these run in the helper before it joins or
+ * makes a user namespace; the container process is then born with the label, and so are the
+ * filesystems it mounts in a user namespace of its own. */
+function currentLabelOps(mac: PlanMac | undefined): PlanOp[] {
+  return (mac?.attrs ?? []).filter((a) => a.when === 'current').map(lsmAttrOp);
 }
 
 /** The ops, plus warnings about settings the kernel cannot honour as written. */
@@ -127,6 +149,7 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   // host sockets first, before any namespace is joined: their paths are host paths
   if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
   if (ctx.seccomp?.listenerPath) ops.push({ op: 'connect', name: 'seccomp', path: ctx.seccomp.listenerPath, origin: 'linux.seccomp.listenerPath' });
+  ops.push(...currentLabelOps(ctx.mac));
   for (const type of JOIN_ORDER) {
     const i = nss.findIndex((n) => n.type === type && n.path);
     if (i >= 0) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: nss[i]!.path!, origin: `linux.namespaces[${i}].path` });
@@ -194,7 +217,9 @@ function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: Pl
       if (o.attrSet || o.attrClr) Object.assign(op, { attrSet: o.attrSet, attrClr: o.attrClr });
     } else {
       if (m.source) op.source = m.source;
-      if (o.data.length) op.data = o.data.join(',');
+      // the MAC label of the filesystem (linux.mountLabel, the Smack label) joins its data
+      const data = [...o.data, ...(ctx.mac?.mountData[m.type!] ?? [])];
+      if (data.length) op.data = data.join(',');
       if (o.attrSet) op.attrSet = o.attrSet;
     }
     if (o.rattrSet || o.rattrClr) Object.assign(op, { rattrSet: o.rattrSet, rattrClr: o.rattrClr });
@@ -230,7 +255,7 @@ function hookOps(name: 'createContainer' | 'startContainer', hooks: OciHook[] | 
   });
 }
 
-function credentialOps(spec: OciSpec, ctx: PlanContext, warnings: ConfigIssue[]): PlanOp[] {
+function credentialOps(spec: OciSpec, ctx: Pick<PlanContext, 'seccomp' | 'landlock' | 'rootless' | 'rootlessNewIdMap' | 'mac'>, warnings: ConfigIssue[]): PlanOp[] {
   const p = spec.process!;
   const c = p.capabilities ?? {};
   const bnd = capabilityMask(c.bounding ?? []), eff = capabilityMask(c.effective ?? []);
@@ -248,6 +273,12 @@ function credentialOps(spec: OciSpec, ctx: PlanContext, warnings: ConfigIssue[])
   const seccomp: PlanOp[] = ctx.seccomp ? [{ op: 'seccomp', bytes: ctx.seccomp.filter, flags: ctx.seccomp.flags, origin: 'linux.seccomp' }] : [];
   // Landlock needs no_new_privs or CAP_SYS_ADMIN, like seccomp, so it sits just before it
   if (ctx.landlock) seccomp.unshift({ op: 'landlock', bytes: ctx.landlock, origin: 'annotations.run.moat.landlock' });
+  // SELinux and AppArmor exec labels take effect at execve and survive setresuid, capset and
+  // no_new_privs, so they are written as late as possible: before Landlock, which would deny
+  // opening /proc/thread-self/attr for writing, and before the seccomp filter, which need not
+  // allow it. Under no_new_privs the kernel still lets an unconfined task enter the AppArmor
+  // profile, and SELinux allows the transition the policy grants (nnp_transition).
+  seccomp.unshift(...(ctx.mac?.attrs ?? []).filter((a) => a.when === 'exec').map(lsmAttrOp));
   const user: PlanOp = { op: 'set_user', uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], origin: 'process.user' };
   // setgroups is denied in a user namespace whose gid map an unprivileged runtime wrote itself
   // (flags bit 0: leave the groups; src/runtime/rootless.ts refuses additionalGids there)
@@ -333,6 +364,8 @@ export interface ExecContext {
   /** the container's user namespace denies setgroups (`/proc/PID/setgroups` is `deny`: a
    * rootless single-id map): the process keeps its groups */
   setgroupsDenied?: boolean;
+  /** the process's MAC labels (as at create) */
+  mac?: PlanMac;
 }
 
 /** Compiles the ops that start one more process inside a running container. */
@@ -344,6 +377,7 @@ export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
   // namespace, after which the path would resolve in the container (which could then answer
   // with a socket of its own and receive the pty master)
   if (ctx.consoleSocket && p.terminal) ops.push({ op: 'connect', name: 'console', path: ctx.consoleSocket, origin: 'process.terminal' });
+  ops.push(...currentLabelOps(ctx.mac));
   for (const type of JOIN_ORDER)
     if (ctx.namespaces.includes(type)) ops.push({ op: 'ns_join', nstype: CLONE_FLAGS[type], path: `/proc/${ctx.pid}/ns/${type === 'network' ? 'net' : type === 'mount' ? 'mnt' : type}`, origin: 'linux.namespaces' });
   const relay = !ctx.detach && p.terminal && !ctx.consoleSocket;
@@ -353,7 +387,7 @@ export function buildExecPlan(spec: OciSpec, ctx: ExecContext): BuiltPlan {
   ops.push({ op: 'umask', value: p.user.umask ?? 0o022, origin: 'process.user.umask' });
   ops.push({ op: 'chdir', path: p.cwd, origin: 'process.cwd' });
   const warnings: ConfigIssue[] = [];
-  ops.push(...credentialOps(spec, { ...ctx, bundle: '', mode: 'detach', fifoPath: '', cgroupDirs: [], cgroupMounts: {}, rootless: !!ctx.setgroupsDenied, rootlessNewIdMap: false }, warnings));
+  ops.push(...credentialOps(spec, { ...ctx, rootless: !!ctx.setgroupsDenied, rootlessNewIdMap: false }, warnings));
   ops.push({ op: 'exec', args: p.args!, env: p.env ?? [], keepFds: ctx.preserveFds ?? 0, origin: 'process.args' });
   return { ops, warnings };
 }

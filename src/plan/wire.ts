@@ -40,6 +40,7 @@ export const PLAN_OPS = {
   landlock: 36,
   exec: 37,
   loopback_up: 38,
+  lsm_attr: 39,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

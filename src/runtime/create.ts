@@ -5,6 +5,8 @@ import { buildPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
 import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
+import { compileMac } from '../policy/mac/index.js';
+import { loadSmackRules, macHost } from './mac/index.js';
 import { cgroupJoinDirs, createContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { runHelper, type HelperHandle } from './helper-proc.js';
@@ -62,6 +64,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const landlock = compileLandlock(spec, landlockHost(o.root));
   if (landlock.issues.length) throw new ConfigError(landlock.issues, `invalid config in \`${bundle}\``);
   for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
+  // SELinux, AppArmor and Smack labels: a label for an LSM this host lacks is refused by field
+  const mac = compileMac(spec, macHost());
+  if (mac.issues.length) throw new ConfigError(mac.issues, `invalid config in \`${bundle}\``);
   // without root: id maps only of the caller's own ids or subordinate ranges, and cgroups
   // only where limits are asked (refused by name where the host does not let the user)
   const rootless = isRootless();
@@ -105,6 +110,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       store.write(rec);
       for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
     }
+    // a label's rules go in before its first process runs; they stay while the label may be
+    // in use (the same rules for every container of the label, so loading again is harmless)
+    if (mac.smackRules.length) loadSmackRules(mac.smackRules);
     const built = buildPlan(spec, {
       bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroup ? cgroupJoinDirs(cgroup) : [], cgroupMounts: cgroup ? cgroupMountDirs(cgroup) : {},
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
@@ -113,6 +121,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
       ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
       ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
+      ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
     });
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
     const helper = runHelper({

@@ -14,6 +14,7 @@ export type RuntimeErrorCode =
   | 'ERR_INVALID_ID'
   | 'ERR_UNSUPPORTED'
   | 'ERR_CGROUP'
+  | 'ERR_MAC'
   | 'ERR_IO';
 
 /** A runtime failure; `message` carries the context added by each layer. */

@@ -10,6 +10,8 @@ import { cgroupJoinDirs, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { describeFailure, runHelper } from './helper-proc.js';
 import { landlockHost } from './landlock.js';
+import { compileMac } from '../policy/mac/index.js';
+import { macHost } from './mac/index.js';
 import { checkSpec } from './load-spec.js';
 import { log } from './log.js';
 import { statusOf } from './lifecycle.js';
@@ -51,6 +53,10 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const landlock = compileLandlock(loaded.spec, landlockHost(o.root), { exec: true });
   if (landlock.issues.length) throw new ConfigError(landlock.issues, `exec in \`${o.id}\``);
   for (const w of landlock.warnings) log('warn', `${w.path}: ${w.message}`);
+  // the process's labels (process.selinuxLabel, process.apparmorProfile, the container's
+  // Smack label) are taken as at create
+  const mac = compileMac(loaded.spec, macHost());
+  if (mac.issues.length) throw new ConfigError(mac.issues, `exec in \`${o.id}\``);
   const cg = rec.cgroup as ContainerCgroup | undefined;
   const built = buildExecPlan(loaded.spec, {
     pid: rec.pid, namespaces: rec.namespaces as never, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], detach: !!o.detach,
@@ -59,6 +65,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
     // a rootless container's user namespace denies setgroups: leave the groups as they are
     setgroupsDenied: setgroupsDenied(rec.pid),
+    ...(mac.attrs.length ? { mac: { attrs: mac.attrs, mountData: {} } } : {}),
   });
   for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
   const helper = runHelper({ ops: built.ops, preserveFds: o.preserveFds ?? 0 });

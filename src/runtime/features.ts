@@ -6,6 +6,7 @@ import { MOUNT_OPTION_NAMES } from '../policy/mounts/option-names.js';
 import { cgroupFeatures } from './cgroups/index.js';
 import { cgroupHostInfo } from './host.js';
 import { landlockHost } from './landlock.js';
+import { macHostReport } from './mac/index.js';
 
 /** What the kernel says about seccomp: the actions it has, its release, the host ABI. */
 function seccompHost(): SeccompHost {
@@ -31,6 +32,8 @@ export function runtimeFeatures(): Record<string, unknown> {
     cg = { error: (e as Error).message };
   }
   const landlock = landlockHost();
+  const mac = macHostReport(undefined, landlock);
+  const used = (l: string) => mac.layers.some((x) => x.layer === l && x.used);
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.2.0',
@@ -41,8 +44,8 @@ export function runtimeFeatures(): Record<string, unknown> {
       capabilities: (CAPS_LIST as readonly string[]).slice(),
       cgroup: cg,
       seccomp,
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      apparmor: { enabled: used('AppArmor') },
+      selinux: { enabled: used('SELinux') },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
     },
@@ -52,7 +55,10 @@ export function runtimeFeatures(): Record<string, unknown> {
       'run.moat.landlock.abi': String(landlock.abi),
       ...(landlock.reason ? { 'run.moat.landlock.reason': landlock.reason } : {}),
       'run.moat.seccomp.enforcedArchs': enforcedArchs.join(','),
-      'run.moat.mac.layers': `${landlock.abi > 0 ? `landlock (ABI ${landlock.abi})` : 'none'} (SELinux, AppArmor and Smack backends are not in this build yet)`,
+      'run.moat.mac.lsms': mac.lsms.join(','),
+      'run.moat.mac.layers': mac.layers.filter((l) => l.used).map((l) => l.layer.toLowerCase()).join(',') || 'none',
+      ...Object.fromEntries(mac.layers.map((l) => [`run.moat.mac.${l.layer.toLowerCase()}`, l.detail])),
+      'run.moat.smack.label': 'the container\'s Smack label (annotation; the OCI spec has no Smack field)',
     },
   };
 }

@@ -95,8 +95,8 @@ function locked<T>(lock: string, fn: () => T): T {
   }
 }
 
-/** The lock, taken by waiting synchronously (for callers that cannot await). */
-function withLockSync<T>(file: string, fn: () => T): T {
+/** The pool lock (also used by the MCS pool), taken by waiting synchronously (for callers that cannot await). */
+export function withLockSync<T>(file: string, fn: () => T): T {
   const lock = `${file}.lock`;
   mkdirSync(dirname(file), { recursive: true });
   const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -110,7 +110,7 @@ function withLockSync<T>(file: string, fn: () => T): T {
   }
 }
 
-async function withLock<T>(file: string, fn: () => T): Promise<T> {
+export async function withLock<T>(file: string, fn: () => T): Promise<T> {
   const lock = `${file}.lock`;
   mkdirSync(dirname(file), { recursive: true });
   for (let delay = 1, waited = 0; ; delay = Math.min(delay * 2, 50)) {

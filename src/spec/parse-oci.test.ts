@@ -73,8 +73,9 @@ const CASES: [what: string, edit: (c: any) => void, path: string, code?: string]
   ['device without major', (c) => (c.linux.devices = [{ type: 'c', path: '/dev/x', minor: 1 }]), 'linux.devices[0].major', 'required'],
   ['relative hook path', (c) => (c.hooks = { prestart: [{ path: 'bin/hook' }] }), 'hooks.prestart[0].path', 'invalid_value'],
   ['hook timeout 0', (c) => (c.hooks = { poststop: [{ path: '/h', timeout: 0 }] }), 'hooks.poststop[0].timeout', 'out_of_range'],
-  ['apparmor profile', (c) => (c.process.apparmorProfile = 'docker-default'), 'process.apparmorProfile', 'unsupported'],
-  ['selinux label', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), 'process.selinuxLabel', 'unsupported'],
+  ['apparmor profile not a string', (c) => (c.process.apparmorProfile = 5), 'process.apparmorProfile', 'invalid_type'],
+  ['selinux label not a string', (c) => (c.process.selinuxLabel = ['x']), 'process.selinuxLabel', 'invalid_type'],
+  ['mount label not a string', (c) => (c.linux.mountLabel = 1), 'linux.mountLabel', 'invalid_type'],
   ['id maps without a user namespace', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), 'linux.uidMappings', 'needs_namespace'],
   ['user namespace without id maps', (c) => c.linux.namespaces.push({ type: 'user' }), 'linux.uidMappings', 'required'],
   ['id map size 0', (c) => { c.linux.namespaces.push({ type: 'user' }); c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 0 }]; c.linux.gidMappings = [{ containerID: 0, hostID: 1, size: 1 }]; }, 'linux.uidMappings[0].size', 'out_of_range'],
@@ -129,7 +130,7 @@ test('all issues are collected in one pass', () => {
     c.linux.sysctl = { 'kernel.panic': '1' };
     c.linux.devices = [{ type: 'z', path: '/dev/z', major: 1, minor: 1 }];
     c.hooks = { createRuntime: [{ path: 'rel' }] };
-    c.process.apparmorProfile = 'p';
+    c.process.apparmorProfile = 7;
     c.linux.uidMappings = [{ containerID: 0, hostID: 1, size: 1 }];
   });
   assert.equal(r.spec, undefined);

@@ -131,9 +131,11 @@ function parseProcess(p: Fields, issues: IssueList, warnings: IssueList): OciPro
   });
   const oom = p.int('oomScoreAdj', -1000, 1000);
   if (oom !== undefined) out.oomScoreAdj = oom;
+  // MAC labels: their format, and whether this host has the LSM, are checked against the host
+  // at create (src/policy/mac); a label the host cannot apply is refused there by this path
   for (const mac of ['apparmorProfile', 'selinuxLabel'] as const) {
     const v = p.str(mac);
-    if (v) issues.add('unsupported', p.at(mac), `\`${v}\`: this host's moat has no ${mac === 'apparmorProfile' ? 'AppArmor' : 'SELinux'} backend yet; remove the field to run unconfined by it`);
+    if (v) out[mac] = v;
   }
   if (p.has('ioPriority')) issues.add('unsupported', p.at('ioPriority'), 'is not supported yet');
   if (p.has('scheduler')) issues.add('unsupported', p.at('scheduler'), 'is not supported yet');
@@ -261,7 +263,7 @@ function parseLinux(l: Fields, issues: IssueList): OciLinux {
   out.maskedPaths = checkPaths(l, 'maskedPaths', issues);
   out.readonlyPaths = checkPaths(l, 'readonlyPaths', issues);
   const ml = l.str('mountLabel');
-  if (ml) issues.add('unsupported', l.at('mountLabel'), 'SELinux mount labels need the SELinux backend, which this build lacks');
+  if (ml) out.mountLabel = ml;
   const pers = l.obj_('personality');
   if (pers) {
     const domain = pers.str('domain', true) ?? '';

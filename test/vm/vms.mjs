@@ -9,7 +9,10 @@
 //             'system.slice/moat-test.scope' (as under systemd: a non-root cgroup with processes)
 //   lsm       an LSM that must be listed in /sys/kernel/security/lsm, or '' for none
 //   tests     test files (built .js under dist/, or .mjs under test/vm/); [] means "boots and checks its LSM only"
-//   env       extra environment for the guest's test run
+//   env       extra environment for the guest's test run (`$CACHE`: the Debian tools cache)
+//   debs      Debian packages whose files the guest needs, unpacked into the cache (apt-get download)
+//   selinuxPolicy  a policy.conf compiled with the cached checkpolicy into /moat-vm/policy.33
+//   setup     shell lines run in the guest after the LSM check, before the tests
 //   heavy     true: runs only when named, or with --all
 
 const cgroupV2Tests = [
@@ -44,9 +47,30 @@ export const VMS = [
     tests: cgroupV2Tests,
     heavy: true,
   },
-  // LSM VMs: they boot and check that their LSM is active; moat has no backend for them yet,
-  // so they run no tests. Add the backends' integration tests to `tests` when they exist.
-  { name: 'apparmor', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,apparmor'], cgroup: 'v2', scope: '', lsm: 'apparmor', tests: [] },
-  { name: 'selinux', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,selinux'], cgroup: 'v2', scope: '', lsm: 'selinux', tests: [] },
-  { name: 'smack', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,smack'], cgroup: 'v2', scope: '', lsm: 'smack', tests: [] },
+  // LSM VMs: moat's MAC backends for real (dist/test/integration/mac.test.js: its VM parts run
+  // where their LSM is active), plus the tests that show nothing else broke under the LSM
+  {
+    name: 'apparmor', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,apparmor'], cgroup: 'v2', scope: '', lsm: 'apparmor',
+    debs: ['apparmor'],
+    tests: ['dist/test/integration/mac.test.js'],
+    env: { MOAT_APPARMOR_PARSER: '$CACHE/apparmor/sbin/apparmor_parser', MOAT_TEST_TIME_SCALE: '10' },
+  },
+  {
+    name: 'selinux', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,selinux'], cgroup: 'v2', scope: '', lsm: 'selinux',
+    debs: ['checkpolicy'],
+    // test/vm/selinux/moat-mcs.conf, compiled on the host into the job dir, loaded enforcing
+    selinuxPolicy: 'test/vm/selinux/moat-mcs.conf',
+    setup: [
+      'cat /moat-vm/policy.33 > /sys/fs/selinux/load || { echo "moat-vm: cannot load the SELinux policy"; exit 1; }',
+      'echo 1 > /sys/fs/selinux/enforce',
+      'echo "moat-vm: SELinux policy loaded, enforce=$(cat /sys/fs/selinux/enforce), mls=$(cat /sys/fs/selinux/mls), runner $(cat /proc/self/attr/current)"',
+    ],
+    tests: ['dist/test/integration/mac.test.js'],
+    env: { MOAT_TEST_TIME_SCALE: '10' },
+  },
+  {
+    name: 'smack', append: ['cgroup_no_v1=all', 'lsm=landlock,yama,smack'], cgroup: 'v2', scope: '', lsm: 'smack',
+    tests: ['dist/test/integration/mac.test.js'],
+    env: { MOAT_TEST_TIME_SCALE: '10' },
+  },
 ];

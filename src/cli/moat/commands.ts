@@ -44,6 +44,7 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   network: { type: 'string', help: 'none (default: loopback only), bridge (the network moat0), NAME (a user network), pasta, slirp4netns, or host (UNSAFE: the host\'s network)' },
   publish: { type: 'strings', alias: 'p', help: 'forward a host port: [IP:]HOSTPORT:CTPORT[/tcp|udp] (repeatable)' },
   userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
+  mac: { type: 'string', help: 'required (default: Landlock plus the host\'s SELinux/AppArmor/Smack, refuse if one cannot apply), best-effort (start, name what is skipped) or off' },
 };
 
 const force: FlagSpec = { type: 'bool', alias: 'f', help: 'also when it is running (it is killed)' };

@@ -7,7 +7,7 @@ import type { CommandContext } from './commands.js';
 export function sandboxOptions(ctx: CommandContext): SandboxOptions {
   const f = ctx.flags;
   const o: SandboxOptions = { readOnly: !!f['read-only'], volumes: (f.volume as string[]) ?? [], env: (f.env as string[]) ?? [], publish: (f.publish as string[]) ?? [], command: ctx.command };
-  for (const k of ['template', 'memory', 'cpus', 'pids', 'hostname', 'network', 'userns'] as const) if (typeof f[k] === 'string') o[k] = f[k] as string;
+  for (const k of ['template', 'memory', 'cpus', 'pids', 'hostname', 'network', 'userns', 'mac'] as const) if (typeof f[k] === 'string') o[k] = f[k] as string;
   return o;
 }
 

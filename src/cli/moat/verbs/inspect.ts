@@ -20,6 +20,7 @@ function text(r: SandboxReport): string {
     `network:    ${r.network.mode}${r.network.unsafe ? ' (UNSAFE)' : ''}: ${r.network.detail}`,
     ...(r.network.addresses.length ? [`address:    ${r.network.addresses.join(' ')}${r.network.gateway ? ` (gateway ${r.network.gateway}${r.network.hostInterface ? `, host side ${r.network.hostInterface}` : ''})` : ''}`] : []),
     ...(r.network.ports.length ? [`ports:      ${r.network.ports.join(' ')}${r.network.attached ? '' : ' (when running)'}`] : []),
+    `mac:        ${r.mac}`,
     'security:',
     ...r.security.flatMap((l) => [
       `  ${l.active ? '[active]' : '[off]   '} ${l.layer}: ${l.detail}`,
