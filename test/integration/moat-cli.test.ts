@@ -71,7 +71,7 @@ describe('moat CLI', { skip }, () => {
       [['create', 'x1', '--volume', '/tmp:/proc/x'], /is reserved/, 1],
       [['create', 'x1', '--network', 'nosuchnet'], /--network: network `nosuchnet` does not exist/, 1],
       [['create', 'x1', '--network', 'a/b'], /--network: `a\/b` is not a network mode/, 1],
-      [['create', 'x1', '--publish', '80:80'], /--publish\[0\]: network `none` has no address/, 1],
+      [['create', 'x1', '--network', 'none', '--publish', '80:80'], /--publish\[0\]: network `none` has no address/, 1],
       [['create', 'x1', '--env', 'novalue'], /`novalue` is not KEY=VALUE/, 1],
       [['create', 'x1', '--bogus'], /unknown flag `--bogus`/, 2],
       [['start', 'nosuch'], /sandbox `nosuch` does not exist/, 1],
