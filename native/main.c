@@ -21,7 +21,8 @@ typedef void (*op_fn)(const struct op *);
 static const op_fn ops[PLAN_OP_MAX] = {
   [PLAN_OP_CGROUP_JOIN] = op_cgroup_join, [PLAN_OP_DEVICE_BPF] = op_device_bpf,
   [PLAN_OP_NS_JOIN] = op_ns_join, [PLAN_OP_CONNECT] = op_connect,
-  [PLAN_OP_TIME_OFFSETS] = op_time_offsets, [PLAN_OP_IDMAP_TREE] = op_idmap_tree, [PLAN_OP_HOSTNAME] = op_hostname,
+  [PLAN_OP_TIME_OFFSETS] = op_time_offsets, [PLAN_OP_IDMAP_TREE] = op_idmap_tree,
+  [PLAN_OP_OVERLAY_TREE] = op_overlay_tree, [PLAN_OP_HOSTNAME] = op_hostname,
   [PLAN_OP_DOMAINNAME] = op_domainname, [PLAN_OP_ROOT_PROPAGATION] = op_root_propagation,
   [PLAN_OP_ROOT_BIND] = op_root_bind, [PLAN_OP_MOUNT] = op_mount, [PLAN_OP_MKDEV] = op_mkdev,
   [PLAN_OP_SYMLINK] = op_symlink, [PLAN_OP_OPEN_FIFO] = op_open_fifo, [PLAN_OP_HOOK] = op_hook,

@@ -12,6 +12,7 @@ import { NETWORK_MODES } from './network.js';
 import { buildSandboxSpec } from './spec.js';
 import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../policy/landlock/index.js';
 import { landlockHost } from '../runtime/landlock.js';
+import { OVERLAY_LOWER_ANNOTATION } from '../spec/parse-oci.js';
 import { sandboxStatus, type SandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import { getTemplate } from './templates/index.js';
@@ -119,7 +120,8 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
     detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)`,
     ...(cgObserved ? { observed: cgObserved } : {}),
   });
-  out.push({ layer: 'root filesystem', active: true, detail: `root read-only; host content read-only, nosuid, nodev${def.readOnly ? '; private dirs read-only too (--read-only)' : ''}` });
+  const overlay = spec.annotations?.[OVERLAY_LOWER_ANNOTATION];
+  out.push({ layer: 'root filesystem', active: true, detail: overlay ? `overlay: shared layers read-only (${overlay.split(':').length}, id-mapped with the sandbox's ids), writes go to the sandbox's own upper dir; nosuid, nodev${def.readOnly ? '; read-only (--read-only)' : ''}` : `root read-only; host content read-only, nosuid, nodev${def.readOnly ? '; private dirs read-only too (--read-only)' : ''}` });
   const ll = compileLandlock(spec, landlockAbi);
   const llMode = spec.annotations?.[LANDLOCK_ANNOTATION] ?? 'off';
   out.push({
@@ -155,8 +157,8 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
     command: spec.process!.args ?? [], hostname: def.hostname, env: spec.process!.env ?? [],
     dataDir: store.layout.data, rootfs: store.layout.rootfs(name), consoleLog: store.layout.consoleLog(name),
     filesystem: {
-      root: 'read-only',
-      writable: t.writable.map((d) => `/${d}`).filter(() => !def.readOnly),
+      root: spec.annotations?.[OVERLAY_LOWER_ANNOTATION] ? `overlay: ${spec.annotations[OVERLAY_LOWER_ANNOTATION]} (shared, read-only) under ${spec.root!.path} (private${def.readOnly ? ', read-only' : ', writable'})` : 'read-only',
+      writable: (t.rootOverlay ? ['/'] : t.writable.map((d) => `/${d}`)).filter(() => !def.readOnly),
       tmpfs: mountsOf((_, type) => type === 'tmpfs'),
       readOnlyHost: [...t.mounts(store.layout.rootfs(name)), ...(t.lateMounts?.(store.layout.rootfs(name)) ?? [])].map((m) => m.destination),
       volumes: def.volumes,

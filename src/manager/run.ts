@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createContainer } from '../runtime/create.js';
 import { startContainer } from '../runtime/lifecycle.js';
+import { ensureTemplateShared } from './create.js';
 import { defineSandbox, type SandboxOptions } from './definition.js';
 import { withSandboxContext } from './errors.js';
 import { hostLimits } from './host-limits.js';
@@ -19,12 +20,15 @@ export interface RunOptions extends SandboxOptions {
   name?: string;
   /** delete the sandbox when the command ends */
   remove?: boolean;
+  /** where a template's first build reports progress */
+  progress?: (s: string) => void;
 }
 
 /** Runs a command in a new sandbox; returns its exit status. */
 export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ name: string; code: number }> {
   const name = o.name ?? `run-${randomBytes(4).toString('hex')}`;
   const def = defineSandbox(name, { ...o, ephemeral: true }, hostLimits());
+  await ensureTemplateShared(store, def, o.progress);
   const release = await takeLock(store.layout.lock(name), `sandbox \`${name}\``);
   let locked = true;
   let made = false;

@@ -95,10 +95,11 @@ export class SandboxStore {
       const rootfs = join(stage, 'rootfs');
       mkdirSync(rootfs, { mode: 0o755 });
       const t = getTemplate(def.template);
-      t.prepare(rootfs, def.hostname);
+      // (a clone of an overlay root copies the source's upper layer and lower dirs instead)
+      if (!(seed && t.rootOverlay)) t.prepare(rootfs, def.hostname, this.layout.data);
       // the private dirs: the template's seeds owned by the sandbox's root, or (clone) a copy
-      if (seed) seed(rootfs, t.writable);
-      else ownPrivateDirs(rootfs, t.writable, def);
+      if (seed) seed(rootfs, t.rootOverlay ? ['.'] : t.writable);
+      else ownPrivateDirs(rootfs, t.rootOverlay ? ['.'] : t.writable, def);
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
       writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       crashPoint('create:staged');

@@ -31,7 +31,7 @@ export interface CommandContext {
 
 /** Flags that shape a sandbox (create and run). */
 export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
-  template: { type: 'string', help: 'host (default: the host\'s /usr read-only) or busybox' },
+  template: { type: 'string', help: 'host (default: the host\'s /usr read-only), busybox, debian (debootstrap, cached) or oci:DIR (an OCI image layout)' },
   memory: { type: 'string', alias: 'm', help: 'memory limit, like 256M or 1G (default: none)' },
   cpus: { type: 'string', help: 'CPU limit, like 0.5 (default: none)' },
   pids: { type: 'string', help: 'process limit (default 1024)' },
