@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
 import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
-import { templateIssues } from './templates/index.js';
+import { normalizeTemplateName, templateIssues } from './templates/index.js';
 
 /** A host directory bound into the sandbox. */
 export interface VolumeDef {
@@ -102,7 +102,7 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const issues = new IssueList();
   const nameIssue = sandboxNameIssue(name);
   if (nameIssue) issues.items.push(nameIssue);
-  const template = o.template ?? 'host';
+  const template = normalizeTemplateName(o.template ?? 'host');
   for (const i of templateIssues(template)) issues.items.push(i);
   const limits: SandboxDefinition['limits'] = { pids: DEFAULT_PIDS };
   if (o.memory !== undefined) {

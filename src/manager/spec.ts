@@ -32,7 +32,7 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
   const spec = defaultOciSpec();
   const p = spec.process!;
   p.terminal = def.terminal;
-  const image = t.imageProcess?.(rootfs) ?? {};
+  const image = t.imageProcess?.(rootfs, dataDir ?? DEFAULT_DATA_DIR) ?? {};
   p.args = def.command.length ? def.command : image.args?.length ? image.args : t.idleCommand;
   const env = [`PATH=${t.path}`, `HOSTNAME=${def.hostname}`, 'HOME=/root', ...(def.terminal ? ['TERM=xterm'] : [])];
   for (const kv of [...(image.env ?? []), ...def.env]) {
@@ -43,6 +43,7 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
   }
   p.env = env;
   p.cwd = image.cwd || '/';
+  if (image.user) p.user = { ...p.user, uid: image.user.uid, gid: image.user.gid };
   spec.root = { path: rootfs, readonly: true };
   // an overlay root (debian, oci:DIR): shared read-only layers under the sandbox's own upper
   // dir, the whole root writable unless --read-only

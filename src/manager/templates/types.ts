@@ -19,7 +19,7 @@ export interface Template {
    * the sandbox's own, is the upper dir, and the whole root is writable */
   rootOverlay?(rootfs: string, dataDir: string): string[];
   /** the process an image asks for (used where the sandbox gives none) */
-  imageProcess?(rootfs: string): { args?: string[]; env?: string[]; cwd?: string };
+  imageProcess?(rootfs: string, dataDir: string): { args?: string[]; env?: string[]; cwd?: string; user?: { uid: number; gid: number } };
   /** mounts of host content, read-only, added to the spec at each start */
   mounts(rootfs: string): OciMount[];
   /** mounts that go over the writable dirs (shared read-only parts of /etc) */
