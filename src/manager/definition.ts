@@ -5,6 +5,7 @@ import { isAbsolute, posix } from 'node:path';
 import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
 import { normalizeTemplateName, templateIssues } from './templates/index.js';
+import { readHostUnit } from './unit.js';
 
 /** A host directory bound into the sandbox. */
 export interface VolumeDef {
@@ -35,6 +36,9 @@ export interface SandboxDefinition {
   userns: { mode: 'host' } | { mode: 'private'; start: number; size: number };
   /** made by `moat run` */
   ephemeral: boolean;
+  /** `--unit`: the host service whose command runs (its user and working dir apply; its
+   * package's /etc files were copied into the sandbox's /etc at create) */
+  unit?: { name: string; package?: string; user?: { uid: number; gid: number }; cwd?: string };
 }
 
 /** What a user can ask for on `create` and `run` (flag values as given). */
@@ -53,6 +57,8 @@ export interface SandboxOptions {
   command?: string[];
   terminal?: boolean;
   ephemeral?: boolean;
+  /** a host service unit (NAME.service) whose command runs */
+  unit?: string;
 }
 
 /** Facts about the host that decide whether a limit is possible. */
@@ -146,10 +152,15 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   }
   const userns = o.userns ?? 'private';
   if (userns !== 'private' && userns !== 'host') issues.add('ERR_USERNS', '--userns', `\`${userns}\` is not private or host`);
+  const unit = o.unit === undefined ? undefined : readHostUnit(o.unit, template === 'host');
+  if (unit) issues.items.push(...unit.issues);
+  if (unit && o.command?.length) issues.add('ERR_UNIT', '--unit', 'give a unit or a command, not both');
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
+  const u = unit?.unit;
   return {
     version: 1, name, template, created: new Date().toISOString(),
-    command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
+    command: u ? u.command : o.command?.length ? o.command : [], env: u ? [...u.env, ...env] : env, hostname, terminal: !!o.terminal,
+    ...(u ? { unit: { name: u.name, ...(u.package ? { package: u.package } : {}), ...(u.user ? { user: u.user } : {}), ...(u.cwd ? { cwd: u.cwd } : {}) } } : {}),
     limits, readOnly: !!o.readOnly, volumes, network: { mode: network as NetworkMode }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
   };
 }

@@ -34,6 +34,8 @@ export interface SandboxReport {
   status: SandboxStatus;
   pid?: number;
   template: string;
+  /** --unit: the host service it runs */
+  unit?: SandboxDefinition['unit'];
   created: string;
   command: string[];
   hostname: string;
@@ -153,7 +155,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   }
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
-    name, status, ...(pid ? { pid } : {}), template: def.template, created: def.created,
+    name, status, ...(pid ? { pid } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), created: def.created,
     command: spec.process!.args ?? [], hostname: def.hostname, env: spec.process!.env ?? [],
     dataDir: store.layout.data, rootfs: store.layout.rootfs(name), consoleLog: store.layout.consoleLog(name),
     filesystem: {

@@ -44,6 +44,8 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
   p.env = env;
   p.cwd = image.cwd || '/';
   if (image.user) p.user = { ...p.user, uid: image.user.uid, gid: image.user.gid };
+  if (def.unit?.user) p.user = { ...p.user, uid: def.unit.user.uid, gid: def.unit.user.gid };
+  if (def.unit?.cwd) p.cwd = def.unit.cwd;
   spec.root = { path: rootfs, readonly: true };
   // an overlay root (debian, oci:DIR): shared read-only layers under the sandbox's own upper
   // dir, the whole root writable unless --read-only

@@ -13,6 +13,7 @@ import { ManagerError } from './errors.js';
 import { Layout } from './layout.js';
 import { sandboxNameIssue } from './names.js';
 import { getTemplate } from './templates/index.js';
+import { seedUnitEtc } from './unit.js';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -99,7 +100,11 @@ export class SandboxStore {
       if (!(seed && t.rootOverlay)) t.prepare(rootfs, def.hostname, this.layout.data);
       // the private dirs: the template's seeds owned by the sandbox's root, or (clone) a copy
       if (seed) seed(rootfs, t.rootOverlay ? ['.'] : t.writable);
-      else ownPrivateDirs(rootfs, t.rootOverlay ? ['.'] : t.writable, def);
+      else {
+        ownPrivateDirs(rootfs, t.rootOverlay ? ['.'] : t.writable, def);
+        // --unit: the config files of the service's package, owners kept (shifted into range)
+        if (def.unit?.package) seedUnitEtc(join(rootfs, 'etc'), def.unit.package, def.userns.mode === 'private' ? def.userns.start : 0);
+      }
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
       writeFileSync(join(stage, 'sandbox.json'), JSON.stringify(def, null, 2) + '\n', { mode: 0o644 });
       crashPoint('create:staged');

@@ -41,6 +41,7 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   hostname: { type: 'string', help: 'hostname (default: the sandbox name)' },
   network: { type: 'string', help: 'none (default: loopback only) or host (UNSAFE: the host\'s network)' },
   userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
+  unit: { type: 'string', help: 'run a host service: NAME.service\'s ExecStart, Environment, User and WorkingDirectory; its package\'s /etc files seed the sandbox\'s /etc' },
 };
 
 const force: FlagSpec = { type: 'bool', alias: 'f', help: 'also when it is running (it is killed)' };
