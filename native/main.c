@@ -80,6 +80,10 @@ int main(int argc, char **argv) {
   read_plan(H.sync_fd, &p);
   H.last_cap = read_last_cap();
   H.stage = STAGE_PARENT;
+  /* a detached container whose exit is to be recorded: the waiter is forked before any op
+   * (before the container's cgroups are joined), see waiter.c */
+  for (size_t i = 0; i < p.nops; i++)
+    if (p.ops[i].type == PLAN_OP_CLONE && p.ops[i].num[PA_MODE] == 0 && has(&p.ops[i], PA_PATH)) start_waiter(p.ops[i].str[PA_PATH]);
   ns_preopen(&p);
   for (size_t i = 0; i < p.nops; i++) {
     const struct op *o = &p.ops[i];

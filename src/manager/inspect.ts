@@ -33,6 +33,8 @@ export interface SandboxReport {
   name: string;
   status: SandboxStatus;
   pid?: number;
+  /** the exit status of a sandbox whose process ended (128+N for signal N) */
+  exitCode?: number;
   template: string;
   /** --unit: the host service it runs */
   unit?: SandboxDefinition['unit'];
@@ -140,7 +142,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
 /** The report of one sandbox. */
 export function inspectSandbox(store: SandboxStore, name: string): SandboxReport {
   const def = store.read(name);
-  const { status, pid } = sandboxStatus(store, name);
+  const { status, pid, exitCode } = sandboxStatus(store, name);
   const t = getTemplate(def.template);
   let spec = buildSandboxSpec(def, store.layout.rootfs(name), store.layout.data);
   let cg: ContainerCgroup | undefined;
@@ -155,7 +157,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   }
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
-    name, status, ...(pid ? { pid } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), created: def.created,
+    name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), created: def.created,
     command: spec.process!.args ?? [], hostname: def.hostname, env: spec.process!.env ?? [],
     dataDir: store.layout.data, rootfs: store.layout.rootfs(name), consoleLog: store.layout.consoleLog(name),
     filesystem: {

@@ -45,6 +45,9 @@ export interface PlanContext {
   rootless?: boolean;
   /** with `rootless`: the maps go through newuidmap/newgidmap (checked by src/runtime/rootless.ts) */
   rootlessNewIdMap?: boolean;
+  /** detach mode: a waiter outside the container's cgroups reaps its first process and writes
+   * its exit status here (native/waiter.c) */
+  exitFile?: string;
 }
 
 /** The ops, plus warnings about settings the kernel cannot honour as written. */
@@ -161,6 +164,7 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   for (const n of nss) if (!n.path && n.type !== 'time') flags |= CLONE_FLAGS[n.type];
   const relay = ctx.mode === 'foreground' && p.terminal && !ctx.consoleSocket;
   const clone: PlanOp = { op: 'clone', flags, mode: ctx.mode === 'foreground' ? 1 : 0, value: relay ? 2 : 0, origin: 'linux.namespaces' };
+  if (ctx.exitFile && ctx.mode === 'detach') clone.path = ctx.exitFile;
   if (newUser) {
     const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
     if (u) clone.uidMap = u;
