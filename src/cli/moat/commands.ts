@@ -16,6 +16,8 @@ export interface Command {
   /** exit status for moat's own failures (run and exec use 125, as podman does, so that
    * they differ from the command's) */
   failureStatus?: number;
+  /** the handler touches no sandbox: the data dir is not opened (nor made) */
+  noStore?: boolean;
   load: () => Promise<(ctx: CommandContext) => Promise<number>>;
 }
 
@@ -62,7 +64,7 @@ export const COMMANDS: Record<string, Command> = {
     shape: 'name-command',
     load: async () => (await import('./verbs/create.js')).create,
   },
-  start: { usage: 'start NAME', help: 'start a sandbox in the background (output goes to `moat logs`)', flags: {}, load: async () => (await import('./verbs/start.js')).start },
+  start: { usage: 'start NAME [--json]', help: 'start a sandbox in the background (output goes to `moat logs`)', flags: { json }, load: async () => (await import('./verbs/start.js')).start },
   stop: {
     usage: 'stop NAME [--time S]', help: 'stop a sandbox: SIGTERM, then SIGKILL after the grace time',
     flags: { time: { type: 'string', alias: 't', help: 'seconds to wait after SIGTERM (default 10)' } },
@@ -90,8 +92,8 @@ export const COMMANDS: Record<string, Command> = {
   inspect: { usage: 'inspect NAME [--json]', help: 'show the effective configuration and every security layer', flags: { json }, load: async () => (await import('./verbs/inspect.js')).inspect },
   logs: { usage: 'logs NAME [-f]', help: 'print the sandbox\'s output', flags: { follow: { type: 'bool', alias: 'f', help: 'keep printing until the sandbox stops' } }, load: async () => (await import('./verbs/logs.js')).logs },
   clone: {
-    usage: 'clone SRC DST', help: 'make sandbox DST from SRC: its settings and a copy of its private /etc, /var, /root and /home',
-    flags: {},
+    usage: 'clone SRC DST [--json]', help: 'make sandbox DST from SRC: its settings and a copy of its private /etc, /var, /root and /home',
+    flags: { json },
     load: async () => (await import('./verbs/clone.js')).clone,
   },
   generate: {
@@ -100,4 +102,9 @@ export const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./verbs/generate.js')).generate,
   },
   delete: { usage: 'delete NAME [--force]', help: 'delete a sandbox and everything it holds', flags: { force }, load: async () => (await import('./verbs/delete.js')).del },
+  completion: {
+    usage: 'completion bash|zsh', help: 'print a shell completion script (source it: `source <(moat completion bash)`)',
+    flags: {}, noStore: true,
+    load: async () => (await import('./verbs/completion.js')).completion,
+  },
 };
