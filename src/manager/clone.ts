@@ -1,7 +1,7 @@
 // `moat clone SRC DST`: a new sandbox with SRC's definition and a copy of its private state
 // (/etc, /var, /root, /home), owned by DST's own id range. SRC must not be running, so the copy
 // is consistent.
-import { copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { getTemplate } from './templates/index.js';
 import { overlayWorkDir } from './templates/types.js';
@@ -57,7 +57,7 @@ export async function cloneSandbox(store: SandboxStore, src: string, dst: string
           if (getTemplate(def.template).rootOverlay) {
             // the source's upper layer was copied whole (whiteouts and opaque dirs too); the
             // clone uses the same shared lower dirs
-            copyFileSync(`${store.layout.rootfs(src)}.lower.json`, `${rootfs}.lower.json`);
+            for (const f of ['lower.json', 'image.json']) if (existsSync(`${store.layout.rootfs(src)}.${f}`)) copyFileSync(`${store.layout.rootfs(src)}.${f}`, `${rootfs}.${f}`);
             mkdirSync(overlayWorkDir(rootfs), { mode: 0o700 });
           }
         });

@@ -110,7 +110,12 @@ describe('moat: the oci:DIR template', { skip }, () => {
       assert.ok(!existsSync(join(s.data, 'cache/oci/layers', l, 'app/note')));
     }
     assert.ok(existsSync(join(s.data, 'sandboxes/img1/rootfs/app/note')));
-    for (const n of ['img1', 'img2']) {
+    // a clone keeps the upper layer and the image's config (its user, its working dir)
+    await s.ok(['stop', '--time', '0', 'img1']);
+    await s.ok(['clone', 'img1', 'img1c']);
+    await s.ok(['start', 'img1c']);
+    assert.equal(await s.ok(['exec', 'img1c', '--', 'sh', '-c', 'cat note; id -u; test -e /data/kept || echo kept-gone']), 'mine\n1000\nkept-gone\n');
+    for (const n of ['img1', 'img1c', 'img2']) {
       await s.ok(['delete', '--force', n]);
       assertSandboxGone(s, n);
     }
