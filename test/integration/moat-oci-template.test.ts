@@ -144,6 +144,35 @@ describe('moat: the oci:DIR template', { skip }, () => {
     }
   });
 
+  test('a whiteout through a symlink the layer made is refused: nothing is made outside the layer', async () => {
+    // layer: `evil -> VICTIM` (a host dir), then `evil/.wh.target` and `evil/.wh..wh..opq`
+    const victim = join(work, 'victim');
+    mkdirSync(victim);
+    const a = join(work, 'evil-a'), b = join(work, 'evil-b');
+    mkdirSync(a);
+    mkdirSync(join(b, 'evilX'), { recursive: true });
+    symlinkSync(victim, join(a, 'evil'));
+    writeFileSync(join(b, 'evilX', '.wh.target'), '');
+    writeFileSync(join(b, 'evilX', '.wh..wh..opq'), '');
+    const tar = join(work, 'evil.tar');
+    execFileSync('tar', ['-C', a, '--owner=0', '--group=0', '-cf', tar, './evil']);
+    execFileSync('tar', ['-C', b, '--owner=0', '--group=0', '--transform', 's,^\\./evilX,./evil,', '-rf', tar, './evilX/.wh.target', './evilX/.wh..wh..opq']);
+    assert.match(execFileSync('tar', ['-tvf', tar], { encoding: 'utf8' }), /\.\/evil\/\.wh\.target/);
+    const layout = join(work, 'evil-image');
+    mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
+    const layer = blob(layout, readFileSync(tar), 'application/vnd.oci.image.layer.v1.tar');
+    const config = blob(layout, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } })), 'application/vnd.oci.image.config.v1+json');
+    const manifest = blob(layout, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] })), 'application/vnd.oci.image.manifest.v1+json');
+    writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [manifest] }));
+    writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    const r = await s.moat(['create', 'evil', '--template', `oci:${layout}`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /goes through `evil`, which is not a directory/);
+    assert.deepEqual(readdirSync(victim), [], 'no whiteout made in the host dir');
+    assert.equal(execFileSync('getfattr', ['-d', '-m', '-', victim], { encoding: 'utf8' }), '', 'no opaque mark on the host dir');
+    assert.ok(!s.sandboxDirs().includes('evil'));
+  });
+
   test('a directory that is not an image layout is an error naming --template', async () => {
     const r = await s.moat(['create', 'x', '--template', `oci:${work}`]);
     assert.notEqual(r.code, 0);

@@ -4,8 +4,8 @@
 // every image that has them) with their whiteouts made overlay whiteouts, so that a
 // sandbox's root is an overlay of the image's layers under its own upper dir.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { x as untar } from 'tar';
 import type { ConfigIssue } from '../../spec/issues.js';
@@ -195,20 +195,28 @@ async function unpackLayer(dir: string, l: Descriptor, i: number, stage: string)
     },
   });
   if (problems.length) throw new ImageError(dir, `layers[${i}] \`${l.digest}\`: ${problems.slice(0, 3).join('; ')}`);
-  const inside = (p: string) => {
-    const abs = join(stage, p);
-    if (p.split('/').includes('..') || !(abs === stage || abs.startsWith(stage + '/'))) throw new ImageError(dir, `layers[${i}]: whiteout \`${p}\` is outside the layer`);
-    return abs;
+  // a whiteout names a path the layer itself may have made a symlink on the way to (`etc ->
+  // /`, then `etc/.wh.passwd`): every dir on the way is made or checked to be a real dir, never
+  // followed, so a whiteout is only ever made inside the layer
+  const inside = (p: string, what: string) => {
+    const parts = p.split('/').filter((x) => x && x !== '.');
+    if (parts.includes('..')) throw new ImageError(dir, `layers[${i}]: ${what} \`${p}\` is outside the layer`);
+    let at = stage;
+    for (const part of parts.slice(0, -1)) {
+      at = join(at, part);
+      const st = lstatSync(at, { throwIfNoEntry: false });
+      if (!st) mkdirSync(at, { mode: 0o755 });
+      else if (!st.isDirectory()) throw new ImageError(dir, `layers[${i}]: ${what} \`${p}\` goes through \`${part}\`, which is not a directory`);
+    }
+    return parts.length ? join(at, parts.at(-1)!) : stage;
   };
   for (const d of opaque) {
-    const abs = inside(d);
-    mkdirSync(abs, { recursive: true });
+    const abs = inside(`${d}/x`, 'opaque dir').slice(0, -2);
     markOpaque(abs);
   }
   for (const w of whiteouts) {
-    const abs = inside(w);
-    mkdirSync(dirname(abs), { recursive: true });
-    if (!existsSync(abs)) makeWhiteout(abs);
+    const abs = inside(w, 'whiteout');
+    if (!lstatSync(abs, { throwIfNoEntry: false })) makeWhiteout(abs);
   }
 }
 

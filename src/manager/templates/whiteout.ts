@@ -15,13 +15,14 @@ export function makeWhiteout(path: string): void {
 
 /** Marks a directory opaque. */
 export function markOpaque(dir: string): void {
-  execFileSync('setfattr', ['-n', OPAQUE_XATTR, '-v', 'y', dir]);
+  // -h: never through a symlink (the caller checked that `dir` is a real directory)
+  execFileSync('setfattr', ['-h', '-n', OPAQUE_XATTR, '-v', 'y', dir]);
 }
 
 /** True if the directory is marked opaque. */
 export function isOpaque(dir: string): boolean {
   try {
-    return execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', OPAQUE_XATTR, dir], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'y';
+    return execFileSync('getfattr', ['-h', '--absolute-names', '--only-values', '-n', OPAQUE_XATTR, dir], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'y';
   } catch {
     return false;
   }
