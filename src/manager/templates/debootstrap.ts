@@ -10,6 +10,9 @@ import { ManagerError } from '../errors.js';
 /** The default mirror when the host names none. */
 export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 
+/** util-linux's setpriv (for --pdeathsig). */
+const SETPRIV = '/usr/bin/setpriv';
+
 /** Where debootstrap lives on Debian. */
 export const DEBOOTSTRAP = '/usr/sbin/debootstrap';
 
@@ -107,7 +110,10 @@ export async function runDebootstrap(target: string, suite: string, write: (s: s
   progress.update(0, 'starting');
   // --debian-installer: machine-readable progress (P: now end) and info records on fd 3; the
   // full log on stdout and stderr, kept for the error message
-  const child = spawn(DEBOOTSTRAP, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' } });
+  // setpriv --pdeathsig: a moat killed mid-build takes debootstrap with it (the next build
+  // removes the staging dir it leaves)
+  const [cmd, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', '--', DEBOOTSTRAP, ...args]] : [DEBOOTSTRAP, args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' } });
   const log: string[] = [];
   const keep = (b: Buffer) => {
     log.push(...b.toString().split('\n').filter(Boolean));
