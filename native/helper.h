@@ -80,6 +80,10 @@ void op_connect(const struct op *o);
 void op_time_offsets(const struct op *o);
 void op_idmap_tree(const struct op *o);
 int idmap_tree_fd(uint64_t op_index);
+void op_overlay_tree(const struct op *o);
+
+/* waiter.c: forked first for a detached clone op with PATH (its exit status file) */
+void start_waiter(const char *path);
 int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
 __attribute__((noreturn)) void run_plan_fd(int fd);

@@ -21,7 +21,8 @@ typedef void (*op_fn)(const struct op *);
 static const op_fn ops[PLAN_OP_MAX] = {
   [PLAN_OP_CGROUP_JOIN] = op_cgroup_join, [PLAN_OP_DEVICE_BPF] = op_device_bpf,
   [PLAN_OP_NS_JOIN] = op_ns_join, [PLAN_OP_CONNECT] = op_connect,
-  [PLAN_OP_TIME_OFFSETS] = op_time_offsets, [PLAN_OP_IDMAP_TREE] = op_idmap_tree, [PLAN_OP_HOSTNAME] = op_hostname,
+  [PLAN_OP_TIME_OFFSETS] = op_time_offsets, [PLAN_OP_IDMAP_TREE] = op_idmap_tree,
+  [PLAN_OP_OVERLAY_TREE] = op_overlay_tree, [PLAN_OP_HOSTNAME] = op_hostname,
   [PLAN_OP_DOMAINNAME] = op_domainname, [PLAN_OP_ROOT_PROPAGATION] = op_root_propagation,
   [PLAN_OP_ROOT_BIND] = op_root_bind, [PLAN_OP_MOUNT] = op_mount, [PLAN_OP_MKDEV] = op_mkdev,
   [PLAN_OP_SYMLINK] = op_symlink, [PLAN_OP_OPEN_FIFO] = op_open_fifo, [PLAN_OP_HOOK] = op_hook,
@@ -74,6 +75,10 @@ __attribute__((noreturn)) void run_plan_fd(int fd) {
   read_plan(H.sync_fd, &p);
   H.last_cap = read_last_cap();
   H.stage = STAGE_PARENT;
+  /* a detached container whose exit is to be recorded: the waiter is forked before any op
+   * (before the container's cgroups are joined), see waiter.c */
+  for (size_t i = 0; i < p.nops; i++)
+    if (p.ops[i].type == PLAN_OP_CLONE && p.ops[i].num[PA_MODE] == 0 && has(&p.ops[i], PA_PATH)) start_waiter(p.ops[i].str[PA_PATH]);
   ns_preopen(&p);
   for (size_t i = 0; i < p.nops; i++) {
     const struct op *o = &p.ops[i];

@@ -69,3 +69,43 @@ void op_idmap_tree(const struct op *o) {
 int idmap_tree_fd(uint64_t op_index) {
   return tree_init && op_index < PLAN_MAX_OPS ? tree_fds[op_index] : -1;
 }
+
+/* A detached overlay whose lower layers are read-only trees shared by many containers (a
+ * template's cache, an image's layers), each usually an id-mapped tree made by IDMAP_TREE
+ * just before, and whose upper and work dirs are the container's own.  It is made here, by
+ * the runtime-privileged helper, before clone: the lower layers are owned by the host's root
+ * and seen through their id-mapped trees, so the container's root sees them as its own
+ * files, while what it writes lands in the upper dir owned by its own host ids.  The tree's
+ * fd is used by ROOT_BIND (VALUE = this op's index) like an id-mapped rootfs. */
+void op_overlay_tree(const struct op *o) {
+  if (!tree_init) { for (size_t i = 0; i < PLAN_MAX_OPS; i++) tree_fds[i] = -1; tree_init = 1; }
+  if (o->ngroups && o->ngroups != o->nargs) die(EINVAL, "overlay: %zu lower dirs but %zu id-mapped trees", o->nargs, o->ngroups);
+  int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) die(errno, "filesystem `overlay`");
+  for (size_t i = 0; i < o->nargs; i++) {
+    int tree = o->ngroups ? idmap_tree_fd(o->groups[i]) : -1;
+    if (o->ngroups && tree < 0) die(EINVAL, "overlay lower `%s`: no id-mapped tree from op %llu", o->args[i], (unsigned long long)o->groups[i]);
+    /* an id-mapped tree is detached: it has no path, so it is handed over by fd */
+    int r = tree >= 0 ? fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, tree)
+                      : fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", o->args[i], 0);
+    if (r < 0) die(errno, "overlay lower dir `%s`", o->args[i]);
+  }
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", o->str[PA_PATH], 0) < 0) die(errno, "overlay upper dir `%s`", o->str[PA_PATH]);
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", o->str[PA_SOURCE], 0) < 0) die(errno, "overlay work dir `%s`", o->str[PA_SOURCE]);
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+    int e = errno;
+    char log[512] = "";
+    ssize_t n = read(fs, log, sizeof log - 1);
+    log[n > 0 ? n : 0] = 0;
+    die(e, "create overlay over `%s`%s%s", o->str[PA_PATH], *log ? ": " : "", log);
+  }
+  int m = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)(has(o, PA_ATTR_SET) ? o->num[PA_ATTR_SET] : 0));
+  if (m < 0) die(errno, "mount overlay over `%s`", o->str[PA_PATH]);
+  close(fs);
+  for (size_t i = 0; i < o->ngroups; i++) {
+    /* the overlay holds its own references to its layers */
+    int t = idmap_tree_fd(o->groups[i]);
+    if (t >= 0) { close(t); tree_fds[o->groups[i]] = -1; }
+  }
+  tree_fds[H.op_index] = m;
+}

@@ -23,6 +23,7 @@
 #define PLAN_OP_TIME_OFFSETS 5
 #define PLAN_OP_CLONE 6
 #define PLAN_OP_IDMAP_TREE 7
+#define PLAN_OP_OVERLAY_TREE 9 /* a detached overlay (upper PATH, work SOURCE, lowers ARG; GROUP: their idmap_tree ops) */
 /* ops run by the container's first process, in the new namespaces */
 #define PLAN_OP_SYNC 10
 #define PLAN_OP_HOSTNAME 11

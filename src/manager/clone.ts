@@ -1,8 +1,11 @@
 // `moat clone SRC DST`: a new sandbox with SRC's definition and a copy of its private state
 // (/etc, /var, /root, /home), owned by DST's own id range. SRC must not be running, so the copy
 // is consistent.
-import { copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { getTemplate } from './templates/index.js';
+import { overlayWorkDir } from './templates/types.js';
+import { copyOverlayXattrs, makeWhiteout } from './templates/whiteout.js';
 import { ConfigError } from '../spec/issues.js';
 import type { SandboxDefinition } from './definition.js';
 import { ManagerError, withSandboxContext } from './errors.js';
@@ -12,14 +15,17 @@ import { sandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 
-/** Copies a tree keeping modes, and owners as `mapId` says; device nodes are not copied. */
+/** Copies a tree keeping modes, and owners as `mapId` says; device nodes are not copied but
+ * overlay whiteouts (0:0 character devices) are, with overlay's opaque-dir marks. */
 function copyTree(src: string, dst: string, mapId: (id: number) => number): void {
   const st = lstatSync(src);
   if (st.isDirectory()) {
     mkdirSync(dst, { recursive: true });
+    copyOverlayXattrs(src, dst);
     for (const e of readdirSync(src)) copyTree(join(src, e), join(dst, e), mapId);
   } else if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst);
   else if (st.isFile()) copyFileSync(src, dst);
+  else if (st.isCharacterDevice() && st.rdev === 0) makeWhiteout(dst);
   else return;
   lchownSync(dst, mapId(st.uid), mapId(st.gid));
   if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
@@ -48,6 +54,12 @@ export async function cloneSandbox(store: SandboxStore, src: string, dst: string
           for (const d of writable) {
             rmSync(join(rootfs, d), { recursive: true, force: true });
             copyTree(join(store.layout.rootfs(src), d), join(rootfs, d), mapId);
+          }
+          if (getTemplate(def.template).rootOverlay) {
+            // the source's upper layer was copied whole (whiteouts and opaque dirs too); the
+            // clone uses the same shared lower dirs
+            for (const f of ['lower.json', 'image.json']) if (existsSync(`${store.layout.rootfs(src)}.${f}`)) copyFileSync(`${store.layout.rootfs(src)}.${f}`, `${rootfs}.${f}`);
+            mkdirSync(overlayWorkDir(rootfs), { mode: 0o700 });
           }
         });
       } catch (e) {

@@ -8,13 +8,24 @@ import { withSandboxLock } from './lifecycle.js';
 import { checkNetworkExists } from './network.js';
 import { assignUserNamespace, releaseUserNamespace } from './userns.js';
 import type { SandboxStore } from './store.js';
+import { getTemplate } from './templates/index.js';
+
+/** Builds what the sandbox's template shares (a cache), once per data dir. */
+export async function ensureTemplateShared(store: SandboxStore, def: SandboxDefinition, progress: (s: string) => void = () => {}): Promise<void> {
+  try {
+    await getTemplate(def.template).ensureShared?.(store.layout.data, progress);
+  } catch (e) {
+    throw withSandboxContext(e, `create \`${def.name}\``);
+  }
+}
 
 /** Validates everything first (nothing is made when anything is wrong), then makes it. */
-export async function createSandbox(store: SandboxStore, name: string, o: SandboxOptions): Promise<SandboxDefinition> {
+export async function createSandbox(store: SandboxStore, name: string, o: SandboxOptions, progress?: (s: string) => void): Promise<SandboxDefinition> {
   const host = hostLimits();
   const def = defineSandbox(name, o, host);
   // a failing prerequisite is named with its fix now, not met as a bare errno at start
   if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
+  await ensureTemplateShared(store, def, progress);
   await withSandboxLock(store, name, async () => {
     try {
       checkNetworkExists(store.layout, def);

@@ -5,8 +5,9 @@ import { isAbsolute, posix } from 'node:path';
 import { ConfigError, IssueList } from '../spec/issues.js';
 import { sandboxNameIssue } from './names.js';
 import { parsePublishList, type PortMapping } from './network/publish.js';
-import { templateIssues } from './templates/index.js';
 import { MAC_MODES, type MacMode } from '../policy/mac/sandbox.js';
+import { normalizeTemplateName, templateIssues } from './templates/index.js';
+import { readHostUnit } from './unit.js';
 
 /** A host directory bound into the sandbox. */
 export interface VolumeDef {
@@ -48,6 +49,9 @@ export interface SandboxDefinition {
   mac?: MacMode;
   /** the SELinux MCS category pair, when the host ran SELinux at create */
   mcs?: [number, number];
+  /** `--unit`: the host service whose command runs (its user and working dir apply; its
+   * package's /etc files were copied into the sandbox's /etc at create) */
+  unit?: { name: string; package?: string; user?: { uid: number; gid: number }; cwd?: string };
 }
 
 /** A sandbox's user namespace. Made by root: `host` or `private` (a range from root's pool).
@@ -80,6 +84,8 @@ export interface SandboxOptions {
   ephemeral?: boolean;
   /** `required` (default), `best-effort` or `off` */
   mac?: string;
+  /** a host service unit (NAME.service) whose command runs */
+  unit?: string;
 }
 
 /** Facts about the host that decide whether a limit is possible. */
@@ -133,7 +139,7 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const issues = new IssueList();
   const nameIssue = sandboxNameIssue(name);
   if (nameIssue) issues.items.push(nameIssue);
-  const template = o.template ?? 'host';
+  const template = normalizeTemplateName(o.template ?? 'host');
   for (const i of templateIssues(template)) issues.items.push(i);
   // without cgroups a limit cannot be kept: one asked for is refused by name; the default
   // pids limit is left out (and reported at create, start and in inspect)
@@ -187,10 +193,15 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   else if (userns === 'host' && host.rootless) issues.add('ERR_USERNS', '--userns', '`host` needs root: a non-root user\'s sandbox always has a user namespace');
   const mac = o.mac ?? 'required';
   if (!(MAC_MODES as readonly string[]).includes(mac)) issues.add('ERR_MAC', '--mac', `\`${mac}\` is not ${MAC_MODES.join(', ')}`);
+  const unit = o.unit === undefined ? undefined : readHostUnit(o.unit, template === 'host');
+  if (unit) issues.items.push(...unit.issues);
+  if (unit && o.command?.length) issues.add('ERR_UNIT', '--unit', 'give a unit or a command, not both');
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
+  const u = unit?.unit;
   return {
     version: 1, name, template, created: new Date().toISOString(),
-    command: o.command?.length ? o.command : [], env, hostname, terminal: !!o.terminal,
+    command: u ? u.command : o.command?.length ? o.command : [], env: u ? [...u.env, ...env] : env, hostname, terminal: !!o.terminal,
+    ...(u ? { unit: { name: u.name, ...(u.package ? { package: u.package } : {}), ...(u.user ? { user: u.user } : {}), ...(u.cwd ? { cwd: u.cwd } : {}) } } : {}),
     limits, readOnly: !!o.readOnly, volumes, network: { mode: network, ...(publish.length ? { publish } : {}) }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
     mac: mac as MacMode,
   };

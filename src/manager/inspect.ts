@@ -15,6 +15,7 @@ import { compileLandlock, LANDLOCK_ANNOTATION, type LandlockHost } from '../poli
 import { landlockHost } from '../runtime/landlock.js';
 import type { SandboxMacPlan } from '../policy/mac/index.js';
 import { applyMacPlan, sandboxMacPlan } from './mac.js';
+import { OVERLAY_LOWER_ANNOTATION } from '../spec/parse-oci.js';
 import { sandboxStatus, type SandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
 import { getTemplate } from './templates/index.js';
@@ -35,7 +36,11 @@ export interface SandboxReport {
   name: string;
   status: SandboxStatus;
   pid?: number;
+  /** the exit status of a sandbox whose process ended (128+N for signal N) */
+  exitCode?: number;
   template: string;
+  /** --unit: the host service it runs */
+  unit?: SandboxDefinition['unit'];
   created: string;
   command: string[];
   hostname: string;
@@ -139,7 +144,8 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
     detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)`,
     ...(cgObserved ? { observed: cgObserved } : {}),
   });
-  out.push({ layer: 'root filesystem', active: true, detail: `root read-only; host content read-only, nosuid, nodev${def.readOnly ? '; private dirs read-only too (--read-only)' : ''}` });
+  const overlay = spec.annotations?.[OVERLAY_LOWER_ANNOTATION];
+  out.push({ layer: 'root filesystem', active: true, detail: overlay ? `overlay: shared layers read-only (${overlay.split(':').length}, id-mapped with the sandbox's ids), writes go to the sandbox's own upper dir; nosuid, nodev${def.readOnly ? '; read-only (--read-only)' : ''}` : `root read-only; host content read-only, nosuid, nodev${def.readOnly ? '; private dirs read-only too (--read-only)' : ''}` });
   const ll = compileLandlock(spec, landlockAbi);
   const llMode = spec.annotations?.[LANDLOCK_ANNOTATION] ?? 'off';
   out.push({
@@ -161,7 +167,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
 /** The report of one sandbox. */
 export function inspectSandbox(store: SandboxStore, name: string): SandboxReport {
   const def = store.read(name);
-  const { status, pid } = sandboxStatus(store, name);
+  const { status, pid, exitCode } = sandboxStatus(store, name);
   const t = getTemplate(def.template);
   let spec = buildSandboxSpec(def, store.layout.rootfs(name), store.layout.data);
   const macPlan = sandboxMacPlan(store, def);
@@ -180,12 +186,12 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   const net = networkState(store.layout, def, status === 'running');
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
-    name, status, ...(pid ? { pid } : {}), template: def.template, created: def.created,
+    name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), created: def.created,
     command: spec.process!.args ?? [], hostname: def.hostname, env: spec.process!.env ?? [],
     dataDir: store.layout.data, rootfs: store.layout.rootfs(name), consoleLog: store.layout.consoleLog(name),
     filesystem: {
-      root: 'read-only',
-      writable: t.writable.map((d) => `/${d}`).filter(() => !def.readOnly),
+      root: spec.annotations?.[OVERLAY_LOWER_ANNOTATION] ? `overlay: ${spec.annotations[OVERLAY_LOWER_ANNOTATION]} (shared, read-only) under ${spec.root!.path} (private${def.readOnly ? ', read-only' : ', writable'})` : 'read-only',
+      writable: (t.rootOverlay ? ['/'] : t.writable.map((d) => `/${d}`)).filter(() => !def.readOnly),
       tmpfs: mountsOf((_, type) => type === 'tmpfs'),
       readOnlyHost: [...t.mounts(store.layout.rootfs(name)), ...(t.lateMounts?.(store.layout.rootfs(name)) ?? [])].map((m) => m.destination),
       volumes: def.volumes,

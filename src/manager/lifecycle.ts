@@ -65,7 +65,7 @@ export async function startSandbox(store: SandboxStore, name: string): Promise<{
       const log = openSync(store.layout.consoleLog(name), 'a', 0o600);
       let pid: number;
       try {
-        ({ record: { pid } } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded, mode: 'detach', stdio: ['ignore', log, log] }));
+        ({ record: { pid } } = await createContainer({ root: store.layout.runtimeRoot, id: name, loaded, mode: 'detach', recordExit: true, stdio: ['ignore', log, log] }));
       } finally {
         closeSync(log);
       }

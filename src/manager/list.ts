@@ -7,6 +7,8 @@ export interface SandboxSummary {
   name: string;
   status: SandboxStatus;
   pid?: number;
+  /** the exit status of a sandbox whose process ended (128+N for signal N) */
+  exitCode?: number;
   template: string;
   network: string;
   command: string[];
@@ -19,8 +21,8 @@ export function listSandboxes(store: SandboxStore): SandboxSummary[] {
   for (const name of store.names()) {
     try {
       const def = store.read(name);
-      const { status, pid } = sandboxStatus(store, name);
-      out.push({ name, status, ...(pid ? { pid } : {}), template: def.template, network: def.network.mode, command: def.command, created: def.created });
+      const { status, pid, exitCode } = sandboxStatus(store, name);
+      out.push({ name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, network: def.network.mode, command: def.command, created: def.created });
     } catch {
       /* deleted meanwhile */
     }

@@ -1,6 +1,7 @@
 // A per-sandbox lock that survives crashes: a file made by link(2) (atomic, and it already
 // holds its content) naming the holder's pid and start time. A lock whose holder is gone
 // (or whose pid was reused) is taken over.
+import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ManagerError } from './errors.js';
 
@@ -23,7 +24,8 @@ function holderAlive(content: string): boolean {
 /** Takes the lock at `path`; returns the release function. */
 export async function takeLock(path: string, what: string, timeoutMs = 60_000): Promise<() => void> {
   const me = `${process.pid} ${procStart(process.pid) ?? ''}\n`;
-  const tmp = `${path}.${process.pid}.tmp`;
+  // (a random part: two takers in one process, the library's callers, must not share it)
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, me, { mode: 0o600 });
   const deadline = Date.now() + timeoutMs;
   try {

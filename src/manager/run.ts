@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createContainer } from '../runtime/create.js';
 import { startContainer } from '../runtime/lifecycle.js';
+import { ensureTemplateShared } from './create.js';
 import { defineSandbox, type SandboxOptions } from './definition.js';
 import { withSandboxContext } from './errors.js';
 import { crashPoint } from './crash.js';
@@ -21,6 +22,8 @@ export interface RunOptions extends SandboxOptions {
   name?: string;
   /** delete the sandbox when the command ends */
   remove?: boolean;
+  /** where a template's first build reports progress */
+  progress?: (s: string) => void;
 }
 
 /** Runs a command in a new sandbox; returns its exit status. */
@@ -30,6 +33,7 @@ export async function runSandbox(store: SandboxStore, o: RunOptions): Promise<{ 
   const def = defineSandbox(name, { ...o, ephemeral: true }, host);
   // a failing prerequisite is named with its fix now, not met as a bare errno at start
   if (def.userns.mode !== 'host') requireHostPrerequisites(store.layout.data);
+  await ensureTemplateShared(store, def, o.progress);
   const release = await takeLock(store.layout.lock(name), `sandbox \`${name}\``);
   let locked = true;
   let made = false;

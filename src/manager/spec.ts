@@ -11,6 +11,8 @@ import { DEFAULT_PIDS, type SandboxDefinition } from './definition.js';
 import { applyNetwork } from './network.js';
 import { DEFAULT_DATA_DIR } from './layout.js';
 import { getTemplate } from './templates/index.js';
+import { overlayWorkDir } from './templates/types.js';
+import { OVERLAY_LOWER_ANNOTATION, OVERLAY_WORK_ANNOTATION } from '../spec/parse-oci.js';
 import { applyUserNamespace } from './userns.js';
 
 /** CFS period used for --cpus. */
@@ -30,17 +32,28 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
   const spec = defaultOciSpec();
   const p = spec.process!;
   p.terminal = def.terminal;
-  p.args = def.command.length ? def.command : t.idleCommand;
+  const image = t.imageProcess?.(rootfs, dataDir ?? DEFAULT_DATA_DIR) ?? {};
+  p.args = def.command.length ? def.command : image.args?.length ? image.args : t.idleCommand;
   const env = [`PATH=${t.path}`, `HOSTNAME=${def.hostname}`, 'HOME=/root', ...(def.terminal ? ['TERM=xterm'] : [])];
-  for (const kv of def.env) {
+  for (const kv of [...(image.env ?? []), ...def.env]) {
     const key = kv.slice(0, kv.indexOf('=') + 1);
     const i = env.findIndex((e) => e.startsWith(key));
     if (i >= 0) env[i] = kv;
     else env.push(kv);
   }
   p.env = env;
-  p.cwd = '/';
+  p.cwd = image.cwd || '/';
+  if (image.user) p.user = { ...p.user, uid: image.user.uid, gid: image.user.gid };
+  if (def.unit?.user) p.user = { ...p.user, uid: def.unit.user.uid, gid: def.unit.user.gid };
+  if (def.unit?.cwd) p.cwd = def.unit.cwd;
   spec.root = { path: rootfs, readonly: true };
+  // an overlay root (debian, oci:DIR): shared read-only layers under the sandbox's own upper
+  // dir, the whole root writable unless --read-only
+  const lowers = t.rootOverlay?.(rootfs, dataDir ?? DEFAULT_DATA_DIR);
+  if (lowers) {
+    spec.root.readonly = def.readOnly;
+    spec.annotations = { ...spec.annotations, [OVERLAY_LOWER_ANNOTATION]: lowers.join(':'), [OVERLAY_WORK_ANNOTATION]: overlayWorkDir(rootfs) };
+  }
   spec.hostname = def.hostname;
   const rwOpts = ['rbind', 'nosuid', 'nodev', ...(def.readOnly ? ['ro', 'rro'] : ['rw'])];
   const mounts: OciMount[] = [

@@ -13,6 +13,7 @@ import { ManagerError } from './errors.js';
 import { Layout } from './layout.js';
 import { sandboxNameIssue } from './names.js';
 import { getTemplate } from './templates/index.js';
+import { seedUnitEtc } from './unit.js';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -106,10 +107,15 @@ export class SandboxStore {
       const rootfs = join(stage, 'rootfs');
       mkdirSync(rootfs, { mode: 0o755 });
       const t = getTemplate(def.template);
-      t.prepare(rootfs, def.hostname);
+      // (a clone of an overlay root copies the source's upper layer and lower dirs instead)
+      if (!(seed && t.rootOverlay)) t.prepare(rootfs, def.hostname, this.layout.data);
       // the private dirs: the template's seeds owned by the sandbox's root, or (clone) a copy
-      if (seed) seed(rootfs, t.writable);
-      else await ownSandboxTree(rootfs, t.writable, def);
+      if (seed) seed(rootfs, t.rootOverlay ? ['.'] : t.writable);
+      else {
+        await ownSandboxTree(rootfs, t.rootOverlay ? ['.'] : t.writable, def);
+        // --unit: the config files of the service's package, owners kept (shifted into range)
+        if (def.unit?.package) seedUnitEtc(join(rootfs, 'etc'), def.unit.package, def.userns.mode === 'private' ? def.userns.start : 0);
+      }
       writeFileSync(join(stage, 'console.log'), '', { mode: 0o600 });
       crashPoint('create:staged');
       try {

@@ -349,3 +349,32 @@ test('MAC: exec into a container takes the same labels in the same places', () =
   assert.ok(o.indexOf('lsm_attr') < o.indexOf('ns_join'));
   assert.deepEqual(o.slice(o.lastIndexOf('lsm_attr') - 3), ['set_user', 'caps', 'no_new_privs', 'lsm_attr', 'exec']);
 });
+
+test('an overlay root: each lower dir id-mapped, then the overlay, before clone; root_bind attaches it', () => {
+  const s = spec((c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.annotations = { 'run.moat.idmap-rootfs': 'true', 'run.moat.overlay.lowerdir': '/cache/l2:/cache/l1', 'run.moat.overlay.workdir': '/sb/rootfs.work' };
+  });
+  const { ops } = buildPlan(s, CTX);
+  const names = ops.map((o) => o.op);
+  const ov = names.indexOf('overlay_tree');
+  assert.ok(ov > 0 && ov < names.indexOf('clone'), 'the overlay is made before clone');
+  const o = ops[ov]!;
+  assert.deepEqual(o.args, ['/cache/l2', '/cache/l1']);
+  assert.equal(o.path, '/bundles/b1/rootfs');
+  assert.equal(o.source, '/sb/rootfs.work');
+  assert.deepEqual(o.groups!.map((g) => ops[Number(g)]!.path), ['/cache/l2', '/cache/l1'], 'each lower is an id-mapped tree');
+  assert.ok(o.groups!.every((g) => ops[Number(g)]!.op === 'idmap_tree' && ops[Number(g)]!.flags === 0));
+  assert.equal(o.attrSet, 0x2 | 0x4, 'nosuid, nodev');
+  assert.equal(ops.find((x) => x.op === 'root_bind')!.value, ov);
+  assert.ok(!ops.some((x) => x.op === 'idmap_tree' && x.path === '/bundles/b1/rootfs'), 'the upper dir itself is not id-mapped');
+});
+
+test('overlay annotations are checked', () => {
+  const c = runcConfig();
+  c.annotations = { 'run.moat.overlay.lowerdir': 'rel:/abs' };
+  const r = parseOciConfig(c);
+  assert.deepEqual(r.issues.map((i) => i.path).sort(), ['annotations.run.moat.overlay.lowerdir', 'annotations.run.moat.overlay.workdir']);
+});

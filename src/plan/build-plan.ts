@@ -46,6 +46,9 @@ export interface PlanContext {
   rootless?: boolean;
   /** with `rootless`: the maps go through newuidmap/newgidmap (checked by src/runtime/rootless.ts) */
   rootlessNewIdMap?: boolean;
+  /** detach mode: a waiter outside the container's cgroups reaps its first process and writes
+   * its exit status here (native/waiter.c) */
+  exitFile?: string;
   /** MAC labels (src/policy/mac's compileMac): the proc attr writes and extra mount data */
   mac?: PlanMac;
 }
@@ -109,16 +112,34 @@ interface IdmapTrees {
 
 /** The annotation that asks for the rootfs to be id-mapped to the container's user namespace. */
 export { IDMAP_ROOTFS_ANNOTATION } from '../spec/parse-oci.js';
-import { IDMAP_ROOTFS_ANNOTATION } from '../spec/parse-oci.js';
+import { IDMAP_ROOTFS_ANNOTATION, OVERLAY_LOWER_ANNOTATION, OVERLAY_WORK_ANNOTATION } from '../spec/parse-oci.js';
+
+const MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4;
+
+/** An overlay root (see OVERLAY_LOWER_ANNOTATION): its lower dirs, each id-mapped when the
+ * rootfs is, then the overlay itself, made before clone like the id-mapped trees. */
+function overlayRootOps(spec: OciSpec, rootfs: string, maps: { u?: string; g?: string }, ops: PlanOp[], trees: IdmapTrees): void {
+  const lowers = spec.annotations![OVERLAY_LOWER_ANNOTATION]!.split(':');
+  const idmapped = spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' && maps.u && maps.g;
+  const groups: number[] = [];
+  if (idmapped) for (const path of lowers) {
+    groups.push(ops.length);
+    ops.push({ op: 'idmap_tree', path, uidMap: maps.u!, gidMap: maps.g!, flags: 0, origin: `annotations.${OVERLAY_LOWER_ANNOTATION}` });
+  }
+  trees.root = ops.length;
+  // nosuid and nodev: the upper dir is the container's to fill
+  ops.push({ op: 'overlay_tree', path: rootfs, source: spec.annotations![OVERLAY_WORK_ANNOTATION]!, args: lowers, ...(idmapped ? { groups } : {}), attrSet: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, origin: `annotations.${OVERLAY_LOWER_ANNOTATION}` });
+}
 
 /** Id-mapped trees (the rootfs, `idmap` bind mounts): made before clone, where the helper still
  * has the host privilege that marking a mount id-mapped needs. */
 function idmapOps(spec: OciSpec, ctx: PlanContext, ops: PlanOp[], trees: IdmapTrees): void {
   const linux = spec.linux ?? {};
   const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
-  if (spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' && u && g) {
+  const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : resolve(ctx.bundle, spec.root!.path);
+  if (spec.annotations?.[OVERLAY_LOWER_ANNOTATION]) overlayRootOps(spec, rootfs, { ...(u ? { u } : {}), ...(g ? { g } : {}) }, ops, trees);
+  else if (spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' && u && g) {
     trees.root = ops.length;
-    const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : resolve(ctx.bundle, spec.root!.path);
     ops.push({ op: 'idmap_tree', path: rootfs, uidMap: u, gidMap: g, flags: 1, origin: `annotations.${IDMAP_ROOTFS_ANNOTATION}` });
   }
   (spec.mounts ?? []).forEach((m, i) => {
@@ -166,6 +187,7 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   for (const n of nss) if (!n.path && n.type !== 'time') flags |= CLONE_FLAGS[n.type];
   const relay = ctx.mode === 'foreground' && p.terminal && !ctx.consoleSocket;
   const clone: PlanOp = { op: 'clone', flags, mode: ctx.mode === 'foreground' ? 1 : 0, value: relay ? 2 : 0, origin: 'linux.namespaces' };
+  if (ctx.exitFile && ctx.mode === 'detach') clone.path = ctx.exitFile;
   if (newUser) {
     const u = idMap(linux.uidMappings), g = idMap(linux.gidMappings);
     if (u) clone.uidMap = u;

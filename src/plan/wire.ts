@@ -11,6 +11,7 @@ export const PLAN_OPS = {
   time_offsets: 5,
   clone: 6,
   idmap_tree: 7,
+  overlay_tree: 9,
   sync: 10,
   hostname: 11,
   domainname: 12,

@@ -27,6 +27,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   preserveFds?: number;
   mode?: 'detach' | 'foreground';
+  /** detach mode: record the first process's exit status for `containerExitStatus` */
+  recordExit?: boolean;
   stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
 }
 
@@ -119,6 +121,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       ...(cgroup?.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
       noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
+      ...(o.recordExit && mode === 'detach' ? { exitFile: store.exitFile(o.id) } : {}),
       ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
       ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
       ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),

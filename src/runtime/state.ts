@@ -41,6 +41,15 @@ export class StateStore {
   fifo(id: string): string {
     return join(this.dir(id), 'exec.fifo');
   }
+  /** Where the exit waiter writes the first process's status (`create` with recordExit). */
+  exitFile(id: string): string {
+    return join(this.dir(id), 'exit-status');
+  }
+  /** The recorded exit status of the container's first process, once it has ended. */
+  exitStatus(id: string): number | undefined {
+    const s = readFileSafe(this.exitFile(id)).trim();
+    return /^\d+$/.test(s) ? Number(s) : undefined;
+  }
 
   /** Reserves the ID: the directory's creation is the atomic test for existence. */
   reserve(id: string): void {

@@ -22,6 +22,12 @@ export const RLIMITS = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STA
 /** The annotation that asks for the rootfs to be id-mapped to the container's user namespace. */
 export const IDMAP_ROOTFS_ANNOTATION = 'run.moat.idmap-rootfs';
 
+/** Annotations that make the root an overlay: `root.path` is its upper dir, these name its
+ * read-only lower dirs (colon-separated, top first) and its work dir. With the id-mapped
+ * rootfs annotation, every lower dir is id-mapped to the container's user namespace. */
+export const OVERLAY_LOWER_ANNOTATION = 'run.moat.overlay.lowerdir';
+export const OVERLAY_WORK_ANNOTATION = 'run.moat.overlay.workdir';
+
 /** Parses config.json's document. */
 export function parseOciConfig(doc: Json): ParsedOci {
   const issues = new IssueList();
@@ -309,6 +315,11 @@ function crossCheck(spec: OciSpec, issues: IssueList): void {
   const idmapped = spec.annotations?.[IDMAP_ROOTFS_ANNOTATION] === 'true' || (spec.mounts ?? []).some((m) => (m.options ?? []).some((o) => o === 'idmap' || o === 'ridmap'));
   const admin = (spec.process?.capabilities?.bounding ?? []).findIndex((c) => capabilityNumber(c) === 21);
   if (idmapped && admin >= 0) issues.add('unsafe', `process.capabilities.bounding[${admin}]`, 'CAP_SYS_ADMIN with id-mapped mounts would let the container make them writable and write as their host owners; drop the capability or the id mapping');
+  const lower = spec.annotations?.[OVERLAY_LOWER_ANNOTATION], work = spec.annotations?.[OVERLAY_WORK_ANNOTATION];
+  if (lower !== undefined || work !== undefined) {
+    if (!lower || lower.split(':').some((d) => !d.startsWith('/'))) issues.add('invalid_value', `annotations.${OVERLAY_LOWER_ANNOTATION}`, 'an overlay root needs absolute lower dirs, colon-separated');
+    if (!work?.startsWith('/')) issues.add('invalid_value', `annotations.${OVERLAY_WORK_ANNOTATION}`, 'an overlay root needs an absolute work dir');
+  }
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
     const path = `linux.sysctl.${key}`;
     const ipc = /^(kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced)|fs\.mqueue\.[a-z_]+)$/.test(key);

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,4 +207,24 @@ test('the largest plan allowed parses: 4096 ops', { skip }, async () => {
   const ops = [{ op: 'cgroup_join' as const, path: '/nonexistent-moat-test' }, ...Array.from({ length: 4095 }, () => ({ op: 'umask' as const, value: 0 }))];
   const e = oneError(await runHelper(encodePlan(ops)));
   assert.deepEqual([e.stage, e.opIndex], [STAGE_PARENT, 0]);
+});
+
+test('overlay_tree: a different count of lower dirs and id-mapped trees is refused before anything is made', { skip }, async () => {
+  const bytes = encodePlan([{ op: 'overlay_tree', path: '/nonexistent-upper', source: '/nonexistent-work', args: ['/a', '/b'], groups: [0] }, { op: 'exec', args: ['/bin/false'] }]);
+  const e = oneError(await runHelper(bytes));
+  assert.deepEqual([e.stage, e.opIndex, e.errno], [STAGE_PARENT, 0, EINVAL]);
+  assert.match(e.message, /2 lower dirs but 1 id-mapped trees/);
+});
+
+test('a detached clone with an exit file: the waiter forks first, the runtime still gets one error and the executor\'s status', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-waiter-'));
+  try {
+    const bytes = encodePlan([{ op: 'cgroup_join', path: '/nonexistent-moat-test' }, { op: 'clone', flags: 0, mode: 0, path: join(dir, 'exit-status') }, { op: 'exec', args: ['/bin/false'] }]);
+    const e = oneError(await runHelper(bytes));
+    assert.deepEqual([e.stage, e.opIndex, e.errno], [STAGE_PARENT, 0, ENOENT]);
+    // no container was made: the waiter records nothing (it writes only after a clean create)
+    assert.equal(existsSync(join(dir, 'exit-status')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

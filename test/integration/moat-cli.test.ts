@@ -61,7 +61,7 @@ describe('moat CLI', { skip }, () => {
     const cases: [string[], RegExp, number][] = [
       [['create', 'Bad/Name'], /invalid sandbox name `Bad\/Name`/, 1],
       [['create', 'x1', '--template', 'nosuch'], /--template: no template `nosuch`/, 1],
-      [['create', 'x1', '--template', 'debian'], /template `debian` is not built yet/, 1],
+      [['create', 'x1', '--template', 'oci:/nonexistent'], /--template: template `oci:\/nonexistent`: not an OCI image layout/, 1],
       [['create', 'x1', '--memory', 'lots'], /--memory: `lots` is not a size/, 1],
       [['create', 'x1', '--memory', '1P'], /--memory: `1P` is not a size/, 1],
       [['create', 'x1', '--memory', '100000G'], /more than this host's/, 1],

@@ -16,6 +16,8 @@ export interface Command {
   /** exit status for moat's own failures (run and exec use 125, as podman does, so that
    * they differ from the command's) */
   failureStatus?: number;
+  /** the handler touches no sandbox: the data dir is not opened (nor made) */
+  noStore?: boolean;
   load: () => Promise<(ctx: CommandContext) => Promise<number>>;
   /** false: the data directory is not made or swept first (`check`) */
   opensStore?: boolean;
@@ -33,7 +35,7 @@ export interface CommandContext {
 
 /** Flags that shape a sandbox (create and run). */
 export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
-  template: { type: 'string', help: 'host (default: the host\'s /usr read-only) or busybox' },
+  template: { type: 'string', help: 'host (default: the host\'s /usr read-only), busybox, debian (debootstrap, cached) or oci:DIR (an OCI image layout)' },
   memory: { type: 'string', alias: 'm', help: 'memory limit, like 256M or 1G (default: none)' },
   cpus: { type: 'string', help: 'CPU limit, like 0.5 (default: none)' },
   pids: { type: 'string', help: 'process limit (default 1024)' },
@@ -45,6 +47,7 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   publish: { type: 'strings', alias: 'p', help: 'forward a host port: [IP:]HOSTPORT:CTPORT[/tcp|udp] (repeatable)' },
   userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
   mac: { type: 'string', help: 'required (default: Landlock plus the host\'s SELinux/AppArmor/Smack, refuse if one cannot apply), best-effort (start, name what is skipped) or off' },
+  unit: { type: 'string', help: 'run a host service: NAME.service\'s ExecStart, Environment, User and WorkingDirectory; its package\'s /etc files seed the sandbox\'s /etc' },
 };
 
 const force: FlagSpec = { type: 'bool', alias: 'f', help: 'also when it is running (it is killed)' };
@@ -65,7 +68,7 @@ export const COMMANDS: Record<string, Command> = {
     shape: 'name-command',
     load: async () => (await import('./verbs/create.js')).create,
   },
-  start: { usage: 'start NAME', help: 'start a sandbox in the background (output goes to `moat logs`)', flags: {}, load: async () => (await import('./verbs/start.js')).start },
+  start: { usage: 'start NAME [--json]', help: 'start a sandbox in the background (output goes to `moat logs`)', flags: { json }, load: async () => (await import('./verbs/start.js')).start },
   stop: {
     usage: 'stop NAME [--time S]', help: 'stop a sandbox: SIGTERM, then SIGKILL after the grace time',
     flags: { time: { type: 'string', alias: 't', help: 'seconds to wait after SIGTERM (default 10)' } },
@@ -93,8 +96,8 @@ export const COMMANDS: Record<string, Command> = {
   inspect: { usage: 'inspect NAME [--json]', help: 'show the effective configuration and every security layer', flags: { json }, load: async () => (await import('./verbs/inspect.js')).inspect },
   logs: { usage: 'logs NAME [-f]', help: 'print the sandbox\'s output', flags: { follow: { type: 'bool', alias: 'f', help: 'keep printing until the sandbox stops' } }, load: async () => (await import('./verbs/logs.js')).logs },
   clone: {
-    usage: 'clone SRC DST', help: 'make sandbox DST from SRC: its settings and a copy of its private /etc, /var, /root and /home',
-    flags: {},
+    usage: 'clone SRC DST [--json]', help: 'make sandbox DST from SRC: its settings and a copy of its private /etc, /var, /root and /home',
+    flags: { json },
     load: async () => (await import('./verbs/clone.js')).clone,
   },
   generate: {
@@ -114,4 +117,9 @@ export const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./verbs/network.js')).network,
   },
   delete: { usage: 'delete NAME [--force]', help: 'delete a sandbox and everything it holds', flags: { force }, load: async () => (await import('./verbs/delete.js')).del },
+  completion: {
+    usage: 'completion bash|zsh', help: 'print a shell completion script (source it: `source <(moat completion bash)`)',
+    flags: {}, noStore: true,
+    load: async () => (await import('./verbs/completion.js')).completion,
+  },
 };

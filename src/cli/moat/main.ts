@@ -5,7 +5,8 @@ import { setHelperServer } from '../../runtime/helper-mode.js';
 import { COMMANDS, type Command } from './commands.js';
 import { err, out } from './output.js';
 
-const GLOBAL: Record<string, FlagSpec> = {
+/** Flags before the command. */
+export const GLOBAL: Record<string, FlagSpec> = {
   'data-dir': { type: 'string', help: 'where sandboxes live (default $MOAT_DATA_DIR, else /var/lib/moat for root and $XDG_DATA_HOME/moat or ~/.local/share/moat for other users)' },
   debug: { type: 'bool', help: 'log debug messages' },
   help: { type: 'bool', alias: 'h', help: 'show help' },
@@ -16,7 +17,7 @@ const ALIASES: Record<string, string> = { ls: 'list', rm: 'delete', ps: 'list' }
 const HELP: FlagSpec = { type: 'bool', help: 'show help' };
 
 function usage(): string {
-  const cmds = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)}${c.help}`).join('\n');
+  const cmds = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(11)}${c.help}`).join('\n');
   return `usage: moat [global flags] COMMAND [flags] [args]\n\nsecure sandboxes: every namespace, seccomp, minimal capabilities, no_new_privs,\nmasked /proc and /sys, cgroup limits, no network but loopback unless asked\n\ncommands:\n${cmds}\n\nglobal flags:\n${flagHelp(GLOBAL)}\n\n"moat COMMAND --help" shows a command's flags.\n`;
 }
 
@@ -94,8 +95,9 @@ export async function main(argv: string[]): Promise<void> {
     }
     const handler = await cmd.load();
     const { resolveDataDir, SandboxStore } = await import('../../manager/index.js');
+    // (a command that needs no sandbox, like completion or check, makes no data dir)
     const store = new SandboxStore(resolveDataDir(g['data-dir'] as string | undefined));
-    if (cmd.opensStore !== false) await store.open();
+    if (cmd.opensStore !== false && !cmd.noStore) await store.open();
     code = await handler({ store, flags: parsed.flags, args: parsed.rest, command: parsed.command });
   } catch (e) {
     err(`moat: ${(e as Error).message ?? String(e)}\n`);

@@ -7,7 +7,7 @@ import { oneName } from '../sandbox-flags.js';
 function text(r: SandboxReport): string {
   const lines = [
     `name:       ${r.name}`,
-    `status:     ${r.status}${r.pid ? ` (pid ${r.pid})` : ''}`,
+    `status:     ${r.status}${r.pid ? ` (pid ${r.pid})` : ''}${r.exitCode !== undefined ? ` (exit status ${r.exitCode})` : ''}`,
     `template:   ${r.template}`,
     `command:    ${r.command.join(' ')}`,
     `hostname:   ${r.hostname}`,

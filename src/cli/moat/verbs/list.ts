@@ -9,7 +9,7 @@ export async function list(ctx: CommandContext): Promise<number> {
   else if (ctx.flags.quiet) out(all.map((s) => `${s.name}\n`).join(''));
   else {
     const cmd = (c: string[]) => (c.length ? c.join(' ') : '(idle)').slice(0, 40);
-    out(table([['NAME', 'STATUS', 'PID', 'TEMPLATE', 'NETWORK', 'COMMAND'], ...all.map((s) => [s.name, s.status, s.pid ? String(s.pid) : '-', s.template, s.network === 'host' ? 'host (unsafe)' : s.network, cmd(s.command)])]));
+    out(table([['NAME', 'STATUS', 'PID', 'TEMPLATE', 'NETWORK', 'COMMAND'], ...all.map((s) => [s.name, s.exitCode !== undefined ? `${s.status} (${s.exitCode})` : s.status, s.pid ? String(s.pid) : '-', s.template, s.network === 'host' ? 'host (unsafe)' : s.network, cmd(s.command)])]));
   }
   return 0;
 }
