@@ -97,7 +97,9 @@ export class StateStore {
   }
 
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    // a detached container's exit waiter (native/waiter.c) may write `exit-status` while the
+    // tree is removed: ENOTEMPTY is retried
+    rmSync(this.dir(id), { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
   }
 
   /** Takes the container's lock: an O_EXCL file naming its holder; a dead holder's lock is

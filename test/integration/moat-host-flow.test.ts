@@ -86,7 +86,7 @@ describe('moat: the seed-001 flow on the host template', { skip }, () => {
     assert.match(layer('user namespace').detail, /root inside is host uid\/gid \d+/);
     assert.equal(layer('Landlock').active, true);
     assert.match(layer('Landlock').detail, /^on \(kernel ABI \d+\)/);
-    assert.match(layer('MAC (SELinux/AppArmor/Smack)').detail, /not yet/);
+    assert.match(layer('SELinux/AppArmor/Smack').detail, /none on this host: Landlock is the MAC layer here/);
     assert.match(layer('cgroups').observed, /pids\.max=64/);
     assert.equal(r.network.mode, 'none');
     assert.equal(r.limits.memory, '256M');

@@ -199,7 +199,7 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     const bad = await s.moat(['create', 'bad', '--network', 'bridge', '-p', '80:80', '-p', '1.2.3:70000:80/sctp']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--publish\[1\]/);
-    const none = await s.moat(['create', 'bad', '-p', '80:80']);
+    const none = await s.moat(['create', 'bad', '--network', 'none', '-p', '80:80']);
     assert.match(none.stderr, /--publish\[0\].*no address/);
     const missing = await s.moat(['create', 'bad', '--network', 'nosuchnet']);
     assert.match(missing.stderr, /--network.*`nosuchnet` does not exist/);

@@ -109,7 +109,7 @@ test('sandbox definitions: network modes and --publish', () => {
     return [];
   };
   assert.match(bad({ network: 'bad/name' })[0]!, /^--network: `bad\/name` is not a network mode/);
-  assert.match(bad({ publish: ['80:80'] })[0]!, /^--publish\[0\]: network `none` has no address/);
+  assert.match(bad({ network: 'none', publish: ['80:80'] })[0]!, /^--publish\[0\]: network `none` has no address/);
   assert.match(bad({ network: 'host', publish: ['80:80'] })[0]!, /^--publish\[0\]: network `host`/);
   assert.match(bad({ network: 'bridge', publish: ['80:80', 'x'] })[0]!, /^--publish\[1\]/);
 });
