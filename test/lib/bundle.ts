@@ -19,6 +19,8 @@ export const probePath: string = join(repoRoot, 'test', 'probe', 'probe');
 
 // The CLI entry point that runCli runs.
 export const cliPath: string = join(repoRoot, 'bin', 'moat-oci.cjs');
+// What a user runs: the helper's CLI front, which runs cliPath for what it does not serve.
+export const frontPath: string = join(repoRoot, 'bin', 'moat-oci');
 
 const BUSYBOX = '/bin/busybox';
 
@@ -235,10 +237,10 @@ export interface CliOptions {
   timeoutMs?: number; // default 30 000
   env?: object; // merged over process.env
   extraFds?: number[]; // fds of this process passed at 3, 4, ... (for --preserve-fds)
-  script?: string; // the CLI to run (default bin/moat-oci.js)
+  script?: string; // a Node script to run instead of bin/moat-oci (the front, see native/front.c)
 }
 
-// Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
+// Runs `bin/moat-oci ...args` (MOAT_OCI_FRONT=0 in env: the Node path only); on timeout SIGKILLs that child (by pid) only. Output
 // goes through temporary files, not pipes: a detached container inherits the CLI's stdio
 // and must not die of SIGPIPE when the test stops reading.
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -252,7 +254,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
     let child;
     try {
-      child = spawn(process.execPath, [opts.script ?? cliPath, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
+      child = opts.script ? spawn(process.execPath, [opts.script, ...args], { env, stdio: [...fds, ...(opts.extraFds ?? [])] }) : spawn(frontPath, args, { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
     } finally {
       for (const fd of fds) closeSync(fd);
     }
