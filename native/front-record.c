@@ -72,3 +72,42 @@ void srec_free(struct srec *r) {
   free(r->mem);
   memset(r, 0, sizeof *r);
 }
+
+static void put(uint8_t **p, const void *src, size_t n) {
+  memcpy(*p, src, n);
+  *p += n;
+}
+
+static void put_le(uint8_t **p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) *(*p)++ = (uint8_t)(v >> (8 * i));
+}
+
+static void put_str(uint8_t **p, const char *s) {
+  size_t n = strlen(s);
+  put_le(p, n, 4);
+  put(p, s, n);
+}
+
+static size_t body_size(const struct srec *r) {
+  size_t n = 4 + 4 + 8 + 4 + 4;
+  for (int i = 0; i < SREC_NSTR; i++) n += 4 + strlen(r->str[i]);
+  for (size_t i = 0; i < r->nowned; i++) n += 4 + strlen(r->owned[i]);
+  for (size_t i = 0; i < r->ncreated; i++) n += 4 + strlen(r->created[i]);
+  return n;
+}
+
+uint8_t *srec_encode(const struct srec *r, size_t *len) {
+  size_t body = body_size(r);
+  uint8_t *b = malloc(24 + body), *p = b + 24;
+  if (!b || body > UINT32_MAX) { free(b); return NULL; }
+  put_le(&p, r->flags, 4), put_le(&p, r->pid, 4), put_le(&p, r->json_hash, 8);
+  for (int i = 0; i < SREC_NSTR; i++) put_str(&p, r->str[i]);
+  put_le(&p, r->nowned, 4);
+  for (size_t i = 0; i < r->nowned; i++) put_str(&p, r->owned[i]);
+  put_le(&p, r->ncreated, 4);
+  for (size_t i = 0; i < r->ncreated; i++) put_str(&p, r->created[i]);
+  p = b;
+  put(&p, SREC_MAGIC, 8), put_le(&p, SREC_VERSION, 4), put_le(&p, body, 4), put_le(&p, fnv1a64(b + 24, body), 8);
+  *len = 24 + body;
+  return b;
+}

@@ -22,7 +22,7 @@ enum status { ST_DOUBT = -1, ST_STOPPED, ST_CREATED, ST_RUNNING, ST_PAUSED };
 #define MAX_FILE (1u << 22)
 
 /* reads a whole file (at most MAX_FILE bytes) relative to `dirfd`; NUL-terminated */
-static uint8_t *slurp(int dirfd, const char *name, size_t *len) {
+uint8_t *front_slurp(int dirfd, const char *name, size_t *len) {
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return NULL;
   size_t cap = 8192, n = 0;
@@ -42,8 +42,8 @@ static uint8_t *slurp(int dirfd, const char *name, size_t *len) {
 /* state.bin, checked against the state.json beside it (a stale or torn record is a miss) */
 static int load(struct front_cmd *c, struct srec *r) {
   size_t blen, jlen;
-  uint8_t *bin = slurp(c->dirfd, "state.bin", &blen);
-  uint8_t *json = bin ? slurp(c->dirfd, "state.json", &jlen) : NULL;
+  uint8_t *bin = front_slurp(c->dirfd, "state.bin", &blen);
+  uint8_t *json = bin ? front_slurp(c->dirfd, "state.json", &jlen) : NULL;
   int ok = json && !srec_parse(bin, blen, r);
   if (ok && (r->json_hash != fnv1a64(json, jlen) || strcmp(r->str[SREC_ID], c->id))) srec_free(r), ok = 0;
   free(bin), free(json);
@@ -83,7 +83,7 @@ static enum status freezer(const struct srec *r) {
   int v1 = !strcmp(kind, "v1");
   int dfd = open(r->str[SREC_FREEZER_DIR], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   size_t n;
-  uint8_t *b = dfd < 0 ? NULL : slurp(dfd, v1 ? "freezer.state" : "cgroup.events", &n);
+  uint8_t *b = dfd < 0 ? NULL : front_slurp(dfd, v1 ? "freezer.state" : "cgroup.events", &n);
   if (dfd >= 0) close(dfd);
   enum status s = ST_DOUBT;
   if (b && v1) s = !strcmp((char *)b, "THAWED\n") ? ST_RUNNING : !strcmp((char *)b, "FROZEN\n") ? ST_PAUSED : ST_DOUBT;
@@ -149,7 +149,7 @@ static int parse_signal(const char *s) {
 static int cgroup_pids(const char *dir, pid_t *out, int max) {
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   size_t n;
-  uint8_t *b = dfd < 0 ? NULL : slurp(dfd, "cgroup.procs", &n);
+  uint8_t *b = dfd < 0 ? NULL : front_slurp(dfd, "cgroup.procs", &n);
   if (dfd >= 0) close(dfd);
   if (!b) return -1;
   int k = 0;
@@ -179,7 +179,7 @@ int front_kill(struct front_cmd *c) {
 }
 
 /* the lock of StateStore.lock: an O_EXCL file holding our pid; a held lock is Node's to wait on */
-static int lock(struct front_cmd *c) {
+int front_lock(struct front_cmd *c) {
   int fd = openat(c->dirfd, "lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   char b[24];
@@ -190,9 +190,9 @@ static int lock(struct front_cmd *c) {
   return ok ? 0 : -1;
 }
 
-static void unlock(struct front_cmd *c) {
+void front_unlock(struct front_cmd *c) {
   size_t n;
-  uint8_t *b = slurp(c->dirfd, "lock", &n);
+  uint8_t *b = front_slurp(c->dirfd, "lock", &n);
   if (b && atol((char *)b) == (long)getpid()) unlinkat(c->dirfd, "lock", 0);
   free(b);
 }
@@ -213,9 +213,9 @@ static int start_locked(struct front_cmd *c) {
 }
 
 int front_start(struct front_cmd *c) {
-  if (lock(c)) return -1;
+  if (front_lock(c)) return -1;
   int rc = start_locked(c);
-  unlock(c);
+  front_unlock(c);
   return rc;
 }
 
@@ -306,6 +306,12 @@ static int remove_state(struct front_cmd *c) {
   return rc || (rmdir(path) && errno != ENOENT) ? -1 : 0;
 }
 
+/* kills what is left of a container (with `kill_first`), removes its cgroup dirs and its state */
+int front_destroy(struct front_cmd *c, const struct srec *r, int kill_first) {
+  if (kill_first && r->pid && kill_container(r)) return -1;
+  return destroy_cgroup(r) ? -1 : remove_state(c);
+}
+
 static int delete_locked(struct front_cmd *c) {
   struct srec r;
   if (load(c, &r)) return -1;
@@ -313,14 +319,14 @@ static int delete_locked(struct front_cmd *c) {
   int rc = -1;
   /* hooks (poststop), rootless, a paused or unreadable freezer, and refusals are Node's */
   int mine = !(r.flags & (SREC_HOOKS | SREC_ROOTLESS)) && s != ST_DOUBT && s != ST_PAUSED && (s != ST_RUNNING || c->force);
-  if (mine && (s == ST_STOPPED || !kill_container(&r)) && !destroy_cgroup(&r)) rc = remove_state(c);
+  if (mine) rc = front_destroy(c, &r, s != ST_STOPPED);
   srec_free(&r);
   return rc;
 }
 
 int front_delete(struct front_cmd *c) {
-  if (lock(c)) return -1;
+  if (front_lock(c)) return -1;
   int rc = delete_locked(c);
-  unlock(c);
+  front_unlock(c);
   return rc;
 }

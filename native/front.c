@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static int debug;
@@ -82,6 +83,41 @@ static int open_container(struct front_cmd *c) {
   return c->dirfd < 0 ? -1 : 0;
 }
 
+/* create/run flags: -b/--bundle, --pid-file, --no-pivot, --no-new-keyring, run's -d/--detach */
+static int parse_create(int argc, char **argv, int i, struct front_cmd *c, struct create_args *a) {
+  const char *id = NULL;
+  a->bundle = ".";
+  for (; i < argc; i++) {
+    const char *x = argv[i];
+    int more = i + 1 < argc;
+    if ((!strcmp(x, "-b") || !strcmp(x, "--bundle")) && more) a->bundle = argv[++i];
+    else if (!strncmp(x, "--bundle=", 9)) a->bundle = x + 9;
+    else if (!strcmp(x, "--pid-file") && more) a->pid_file = argv[++i];
+    else if (!strncmp(x, "--pid-file=", 11)) a->pid_file = x + 11;
+    else if (!strcmp(x, "--no-pivot")) a->no_pivot = 1;
+    else if (!strcmp(x, "--no-new-keyring")) continue;
+    else if (a->run && (!strcmp(x, "-d") || !strcmp(x, "--detach"))) a->detach = 1;
+    else if (x[0] == '-' || id) return -1;
+    else id = x;
+  }
+  if (!id || !valid_id(id) || !*a->bundle || (a->pid_file && !*a->pid_file)) return -1;
+  c->id = id;
+  return 0;
+}
+
+/* create and run: the helper's work happens in a fork of this process, so it must be the
+ * sealed image first (main.c, CVE-2019-5736) */
+static int create_or_run(int argc, char **argv, int i, struct front_cmd *c) {
+  struct create_args a = { .run = !strcmp(argv[i], "run") };
+  if (geteuid() != 0 || parse_create(argc, argv, i + 1, c, &a)) to_node(argv, "arguments");
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ensure_sealed(argv);
+  int rc = front_create(c, &a, argv);
+  if (rc < 0) to_node(argv, argv[i]);
+  front_note("served %s", argv[i]);
+  return rc;
+}
+
 int front_main(int argc, char **argv) {
   const char *d = getenv("MOAT_OCI_FRONT_DEBUG");
   debug = d && *d && strcmp(d, "0");
@@ -89,6 +125,7 @@ int front_main(int argc, char **argv) {
   int i = parse_global(argc, argv, &c);
   if (i < 0) to_node(argv, "global flags");
   const char *verb = argv[i];
+  if (!strcmp(verb, "create") || !strcmp(verb, "run")) return create_or_run(argc, argv, i, &c);
   int (*fn)(struct front_cmd *) = !strcmp(verb, "state") ? front_state : !strcmp(verb, "kill") ? front_kill
                                 : !strcmp(verb, "start") ? front_start : !strcmp(verb, "delete") ? front_delete : NULL;
   if (!fn) to_node(argv, "verb");

@@ -46,4 +46,44 @@ int front_delete(struct front_cmd *c);
 void front_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int front_main(int argc, char **argv);
+void ensure_sealed(char **argv);
+
+/* front-cache.c: a Plan cache entry (src/runtime/plan-cache.ts) */
+#define PC_MAGIC "MOATPC01"
+#define PC_VERSION 1u
+#define PC_MAX_FACTS 32
+#define PC_MAX_WRITES 1024
+#define PC_MAX_MARKS 4096
+enum { PC_FACT_FILE = 1, PC_FACT_STAT = 2, PC_FACT_MOUNTS = 3 };
+struct pc_fact { uint32_t kind; const char *path; const char *expect; size_t len; };
+struct pcache {
+  const char *mode, *root, *bundle, *flags;
+  const char *config; size_t config_len;
+  struct pc_fact facts[PC_MAX_FACTS]; size_t nfacts;
+  const char *warnings;
+  const char *mkdir[SREC_MAX_DIRS]; size_t nmkdir;
+  struct { const char *path, *value; } writes[PC_MAX_WRITES]; size_t nwrites;
+  const char *plan; size_t plan_len;
+  uint32_t marks[PC_MAX_MARKS]; size_t nmarks;
+  const char *state_json;
+  uint32_t srec_flags;
+  const char *srec[SREC_NSTR];
+  const char *owned[SREC_MAX_DIRS]; size_t nowned;
+  const char *created[SREC_MAX_DIRS]; size_t ncreated;
+  char *mem;
+};
+/* 0 and a filled entry (its memory freed by pcache_free), or -1 */
+int pcache_parse(const uint8_t *buf, size_t len, struct pcache *e);
+void pcache_free(struct pcache *e);
+/* front-record.c: the bytes of a state.bin for `r` (malloc'ed), or NULL */
+uint8_t *srec_encode(const struct srec *r, size_t *len);
+
+/* front-create.c: `create` and `run` from the Plan cache */
+struct create_args { const char *bundle, *pid_file; int no_pivot, detach, run; };
+int front_create(struct front_cmd *c, const struct create_args *a, char **argv);
+/* front-verbs.c, shared with front-create.c */
+uint8_t *front_slurp(int dirfd, const char *name, size_t *len);
+int front_lock(struct front_cmd *c);
+void front_unlock(struct front_cmd *c);
+int front_destroy(struct front_cmd *c, const struct srec *r, int kill_first);
 #endif

@@ -39,7 +39,7 @@ static const op_fn ops[PLAN_OP_MAX] = {
 /* CVE-2019-5736: a container process must never get a writable handle on the helper binary
  * through /proc/<pid>/exe.  The helper runs from a sealed memfd copy of itself, so what
  * /proc/<pid>/exe shows cannot be written, and it is non-dumpable until exec. */
-static void ensure_sealed(char **argv) {
+void ensure_sealed(char **argv) {
   int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (self < 0) die(errno, "open `/proc/self/exe`");
   int seals = fcntl(self, F_GET_SEALS);

@@ -72,9 +72,9 @@ function splitLive(rec: ContainerRecord): [string, string] {
   return [doc.slice(0, at), doc.slice(at + 'created'.length)];
 }
 
-function cgroupFields(cg: ContainerCgroup | undefined): { kind: string; freezer: string; procs: string; kill: string; owned: string[]; created: string[] } {
+function cgroupFields(cg: ContainerCgroup | undefined, kind?: string): { kind: string; freezer: string; procs: string; kill: string; owned: string[]; created: string[] } {
   if (!cg) return { kind: '', freezer: '', procs: '', kill: '', owned: [], created: [] };
-  const f = freezerOf(cg);
+  const f = kind === undefined ? freezerOf(cg) : kind === 'v1' ? { kind, dir: cg.dirs.freezer! } : kind === 'v2' ? { kind, dir: cg.dirs.unified! } : undefined;
   const owned = [...new Set(Object.values(cg.dirs))].filter((d) => cg.created.includes(d));
   const unified = cg.dirs.unified;
   return {
@@ -83,18 +83,24 @@ function cgroupFields(cg: ContainerCgroup | undefined): { kind: string; freezer:
   };
 }
 
+/** The record's fields but the pid and the digest (`freezerKind` given: not probed). */
+export function srecStrings(rec: ContainerRecord, rootless = false, freezerKind?: string): { flags: number; strings: string[]; owned: string[]; created: string[] } {
+  const flags = (hasHooks(rec) ? STATE_FLAG.HOOKS : 0) | (rootless ? STATE_FLAG.ROOTLESS : 0) | (rec.stopped ? STATE_FLAG.STOPPED : 0);
+  const [head, tail] = splitLive(rec);
+  const cg = cgroupFields(rec.cgroup as ContainerCgroup | undefined, freezerKind);
+  return { flags, strings: [rec.pidStart, rec.id, renderStateDoc(rec, 'stopped'), head, tail, cg.kind, cg.freezer, cg.procs, cg.kill], owned: cg.owned, created: cg.created };
+}
+
 /** Encodes the record that goes next to state.json, whose bytes are `json`. */
 export function encodeStateRecord(rec: ContainerRecord, json: Uint8Array, rootless: boolean): Buffer {
   const w = new Writer();
-  const flags = (hasHooks(rec) ? STATE_FLAG.HOOKS : 0) | (rootless ? STATE_FLAG.ROOTLESS : 0) | (rec.stopped ? STATE_FLAG.STOPPED : 0);
-  const [head, tail] = splitLive(rec);
-  const cg = cgroupFields(rec.cgroup as ContainerCgroup | undefined);
-  w.u32(flags);
+  const s = srecStrings(rec, rootless);
+  w.u32(s.flags);
   w.u32(rec.pid);
   w.u64(fnv1a64(json));
-  for (const s of [rec.pidStart, rec.id, renderStateDoc(rec, 'stopped'), head, tail, cg.kind, cg.freezer, cg.procs, cg.kill]) w.str(s);
-  w.strs(cg.owned);
-  w.strs(cg.created);
+  for (const x of s.strings) w.str(x);
+  w.strs(s.owned);
+  w.strs(s.created);
   const body = Buffer.concat(w.parts);
   const h = Buffer.alloc(24);
   h.write(STATE_BIN_MAGIC, 0, 'latin1');

@@ -4,7 +4,7 @@
 // truncated, stale, missing or symlinked record, bad input, a held lock, hooks, no helper.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, frontPath, isRoot, runCli, timeScale, type CliResult } from '../lib/bundle.js';
@@ -209,6 +209,182 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
     toNode(d);
     assert.ok(existsSync(join(b.dir, 'poststop')));
     assertNoLeftovers(s.state.root, id);
+  });
+
+  // ---- create and run from the Plan cache (native/front-create.c, src/runtime/plan-cache.ts) ----
+  const hit = (r: CliResult) => assert.match(r.stderr, /moat-oci front: plan cache hit/, `plan cache hit: ${r.stderr}`);
+  const miss = (r: CliResult) => assert.match(r.stderr, /moat-oci front: plan cache miss/, `plan cache miss: ${r.stderr}`);
+  const cacheDir = () => join(s.state.root, '.plan-cache');
+
+  test('the inside of a container is the same from the Plan cache as from Node', async () => {
+    const cases: [string[], (c: any) => void][] = [
+      [['pid1'], () => {}], [['id'], (c) => (c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 44] })],
+      [['status'], () => {}], [['hostname'], (c) => (c.hostname = 'cached')], [['mounts'], () => {}], [['ls', '/dev'], () => {}],
+      [['rlimits'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }])], [['cwd'], (c) => (c.process.cwd = '/tmp')],
+      [['env'], (c) => c.process.env.push('GREETING=hello world')], [['umask'], (c) => (c.process.user.umask = 0o077)], [['fds'], () => {}],
+      [['read', '/proc/self/cgroup'], () => {}], [['ls', '/sys/fs/cgroup'], (c) => c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] })],
+    ];
+    for (const [args, config] of cases) {
+      const b = s.bundle((c) => ((c.process.args = ['/probe', ...args]), config(c)));
+      const first = await front(['run', '-b', b.dir, uniqueId('in')]);
+      miss(first);
+      const cached = await front(['run', '-b', b.dir, uniqueId('in')]);
+      hit(cached);
+      served(cached, 'run');
+      const plain = await node(['run', '-b', b.dir, uniqueId('in')]);
+      assert.equal(cached.code, plain.code, `${args.join(' ')}: ${cached.stderr}`);
+      // what differs from any run to the next: inode and device numbers, mount ids, the fd
+      // table's size and memory figures of /proc/PID/status
+      const noisy = new Set(['ino', 'devMajor', 'devMinor', 'raw', 'mountId', 'parentId', 'id', 'parent', 'dev']);
+      const norm = (t: string) => JSON.stringify(JSON.parse(t.replace(/in-\d+-\d+-[0-9a-f]+/g, 'ID').replace(/moat-cli-\w+/g, 'CLI')), (k, v) => (noisy.has(k) ? undefined : v));
+      assert.equal(norm(cached.stdout), norm(plain.stdout), args.join(' '));
+      assert.equal(errText(cached).replace(/moat-oci front: .*\n/g, ''), errText(plain), `${args.join(' ')}: warnings`);
+    }
+    for (const id of readdirSync(s.state.root).filter((n) => !n.startsWith('.'))) assert.fail(`left behind: ${id}`);
+  });
+
+  test('create from the Plan cache: state, pid file, start, kill and delete, crossed with Node', async () => {
+    const b = pausing();
+    const warm = uniqueId('warm');
+    miss(await front(['create', '-b', b.dir, warm]));
+    const id = uniqueId('pc');
+    const pidFile = join(b.dir, 'pc.pid');
+    const cr = await front(['create', '--bundle', b.dir, '--pid-file', pidFile, id]);
+    hit(cr);
+    served(cr, 'create');
+    assert.equal(cr.code, 0, cr.stderr);
+    const [ns, fs] = [await node(['state', id]), await front(['state', id])];
+    assert.equal(ns.stdout, fs.stdout, 'Node reads the front\'s state.json as the front reads its state.bin');
+    const st = JSON.parse(ns.stdout);
+    assert.equal(st.status, 'created');
+    assert.equal(Number(readFileSync(pidFile, 'utf8')), st.pid);
+    const rec = JSON.parse(readFileSync(join(s.state.root, id, 'state.json'), 'utf8'));
+    const other = JSON.parse(readFileSync(join(s.state.root, warm, 'state.json'), 'utf8'));
+    assert.deepEqual(Object.keys(rec), Object.keys(other));
+    assert.deepEqual(rec.spec, other.spec);
+    assert.deepEqual(Object.values(rec.cgroup.dirs).map((d: any) => d.replace(id, 'X')), Object.values(other.cgroup.dirs).map((d: any) => d.replace(warm, 'X')));
+    for (const d of Object.values(rec.cgroup.dirs) as string[]) assert.ok(existsSync(d), `cgroup ${d} made`);
+    assert.equal((await node(['start', id])).code, 0);
+    assert.equal(JSON.parse((await front(['state', id])).stdout).status, 'running');
+    assert.deepEqual(JSON.parse((await node(['ps', '--format', 'json', id])).stdout), [st.pid], 'the container runs in its cgroup, the helper is gone');
+    assert.equal((await node(['delete', '-f', id])).code, 0);
+    served(await front(['delete', '-f', warm]), 'delete');
+    for (const x of [id, warm]) assertNoLeftovers(s.state.root, x);
+  });
+
+  test('one changed byte of config.json misses, and Node makes the new container', async () => {
+    const b = s.bundle((c) => ((c.process.args = ['/probe', 'hostname']), (c.hostname = 'before')));
+    miss(await front(['run', '-b', b.dir, uniqueId('byte')]));
+    hit(await front(['run', '-b', b.dir, uniqueId('byte')]));
+    writeFileSync(join(b.dir, 'config.json'), readFileSync(join(b.dir, 'config.json'), 'utf8').replace('"before"', '"bef0re"'));
+    const r = await front(['run', '-b', b.dir, uniqueId('byte')]);
+    miss(r);
+    assert.match(r.stdout, /bef0re/);
+    const again = await front(['run', '-b', b.dir, uniqueId('byte')]);
+    hit(again);
+    assert.match(again.stdout, /bef0re/);
+  });
+
+  test('a corrupt or truncated cache entry goes to Node, with the right result', async () => {
+    const b = s.bundle((c) => (c.process.args = ['/probe', 'exit', '5']));
+    const before = new Set(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []);
+    miss(await front(['run', '-b', b.dir, uniqueId('ce')]));
+    const added = readdirSync(cacheDir()).filter((n) => !before.has(n));
+    assert.equal(added.length, 1, 'one entry stored');
+    const entry = join(cacheDir(), added[0]!);
+    hit(await front(['run', '-b', b.dir, uniqueId('ce')]));
+    const good = readFileSync(entry);
+    const spoil: Record<string, Buffer> = {
+      truncated: good.subarray(0, good.length - 7), 'flipped byte': Buffer.from(good.map((x, k) => (k === good.length >> 1 ? x ^ 4 : x))), empty: Buffer.alloc(0),
+      'wrong magic': Buffer.concat([Buffer.from('MOATPC99'), good.subarray(8)]),
+    };
+    for (const [what, bytes] of Object.entries(spoil)) {
+      writeFileSync(entry, bytes);
+      const r = await front(['run', '-b', b.dir, uniqueId('ce')]);
+      miss(r);
+      assert.equal(r.code, 5, `${what}: ${r.stderr}`);
+    }
+    // a symlink in place of the entry is not followed (O_NOFOLLOW): the front misses
+    writeFileSync(`${entry}.elsewhere`, good);
+    rmSync(entry);
+    symlinkSync(`${entry}.elsewhere`, entry);
+    miss(await front(['run', '-b', b.dir, uniqueId('ce')]));
+    rmSync(`${entry}.elsewhere`);
+  });
+
+  test('a failing Plan step from the cache undoes everything; Node then reports it by field', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'moat-front-src-'));
+    const b = s.bundle((c) => ((c.process.args = ['/probe', 'pause']), c.mounts.push({ destination: '/data', type: 'bind', source: src, options: ['rbind'] })));
+    try {
+      const warm = uniqueId('warm');
+      miss(await front(['create', '-b', b.dir, warm]));
+      assert.equal((await front(['delete', '-f', warm])).code, 0);
+      rmSync(src, { recursive: true });
+      const id = uniqueId('fail');
+      const r = await front(['create', '-b', b.dir, id]);
+      hit(r);
+      toNode(r);
+      assert.equal(r.code, 1);
+      assert.match(errText(r), /`mounts\[7\]`: bind source `[^`]+`: ENOENT/);
+      assertNoLeftovers(s.state.root, id);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  test('an existing id through the cache: Node says so, the container is untouched', async () => {
+    const b = pausing();
+    const id = uniqueId('dup');
+    miss(await front(['run', '-d', '-b', b.dir, id]));
+    const before = (await node(['state', id])).stdout;
+    const again = await front(['run', '-d', '-b', b.dir, id]);
+    hit(again);
+    assert.notEqual(again.code, 0);
+    assert.match(errText(again), /already exists/);
+    assert.equal((await node(['state', id])).stdout, before);
+    assert.equal((await front(['delete', '-f', id])).code, 0);
+    assertNoLeftovers(s.state.root, id);
+  });
+
+  test('concurrent creates with one cache key', async () => {
+    const b = pausing();
+    const warm = uniqueId('warm');
+    miss(await front(['create', '-b', b.dir, warm]));
+    const ids = Array.from({ length: 6 }, () => uniqueId('many'));
+    const rs = await Promise.all(ids.map((id) => front(['create', '-b', b.dir, id])));
+    for (const r of rs) (hit(r), assert.equal(r.code, 0, r.stderr));
+    const pids = new Set<number>();
+    for (const id of ids) {
+      const st = JSON.parse((await node(['state', id])).stdout);
+      assert.equal(st.status, 'created');
+      pids.add(st.pid);
+    }
+    assert.equal(pids.size, ids.length);
+    const ds = await Promise.all([...ids, warm].map((id) => front(['delete', id])));
+    for (const d of ds) assert.equal(d.code, 0, d.stderr);
+    for (const id of [...ids, warm]) assertNoLeftovers(s.state.root, id);
+  });
+
+  test('run from the cache: exit status, 128+N for a signal, and what is never cached', async () => {
+    const b = s.bundle((c) => (c.process.args = ['/probe', 'exit', '7']));
+    miss(await front(['run', '-b', b.dir, uniqueId('st')]));
+    const r = await front(['run', '-b', b.dir, uniqueId('st')]);
+    hit(r);
+    assert.equal(r.code, 7);
+    const p = pausing();
+    for (const cached of [false, true]) {
+      const id = uniqueId('sig');
+      const running = front(['run', '-b', p.dir, id]);
+      await waitFor(async () => (await node(['state', id])).stdout.includes('"running"'));
+      assert.equal((await node(['kill', id, '9'])).code, 0);
+      const done = await running;
+      (cached ? hit : miss)(done);
+      assert.equal(done.code, 137);
+      assertNoLeftovers(s.state.root, id);
+    }
+    // hooks and terminals are never cached: every run goes through Node
+    const h = s.bundle((c) => ((c.process.args = ['/probe', 'exit', '0']), (c.hooks = { poststop: [{ path: '/bin/true' }] })));
+    for (let k = 0; k < 2; k++) miss(await front(['run', '-b', h.dir, uniqueId('hook')]));
   });
 
   test('MOAT_OCI_FRONT=0, a missing helper, and a symlinked bin/moat-oci', async () => {
