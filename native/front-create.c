@@ -28,6 +28,7 @@ struct made {
   const char *val[4];        /* the values of the placeholders below */
   char pid_s[16], start_s[32], created_s[40];
   struct srec rec;           /* rendered: what state.bin holds and what cleanup removes */
+  size_t nmade;              /* cgroup dirs made so far (the first of rec.created) */
   pid_t helper;
   int sock;
 };
@@ -226,6 +227,7 @@ static int make_cgroup(struct made *m) {
     int rc = d ? mkdir(d, 0777) : -1;
     free(d);
     if (rc) return -1;
+    m->nmade = i + 1;
   }
   for (size_t i = 0; i < m->e->nwrites; i++) {
     char *p = render(m->e->writes[i].path, m->val, 0);
@@ -325,13 +327,17 @@ static int write_pid_file(const char *path, const char *pid) {
   return rename(tmp, path);
 }
 
-/* what create.ts's catch does: kill, remove the cgroup and the state */
+/* what create.ts's catch does: kill, remove the cgroup dirs this command made (never one
+ * that existed before: a mkdir that met EEXIST is not ours) and the state */
 static void undo(struct made *m) {
   uint32_t pid = (uint32_t)atol(m->pid_s);
   if (pid) kill((pid_t)pid, SIGKILL);
   if (m->helper > 0) kill(m->helper, SIGKILL), waitpid(m->helper, NULL, 0);
   m->helper = -1;
-  front_destroy(m->c, &m->rec, 0);
+  struct srec mine = { 0 };
+  for (size_t i = 0; i < m->nmade && i < m->rec.ncreated; i++) mine.created[i] = mine.owned[i] = m->rec.created[i];
+  mine.ncreated = mine.nowned = m->nmade < m->rec.ncreated ? m->nmade : m->rec.ncreated;
+  front_destroy(m->c, &mine, 0);
 }
 
 static pid_t forward_to;

@@ -4,11 +4,12 @@
 // truncated, stale, missing or symlinked record, bad input, a held lock, hooks, no helper.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, frontPath, isRoot, runCli, timeScale, type CliResult } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, uniqueId } from '../lib/oci.js';
+import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 const helperBuilt = existsSync(join(frontPath, '..', '..', 'native', 'moat-helper'));
@@ -330,6 +331,27 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
     } finally {
       rmSync(src, { recursive: true, force: true });
     }
+  });
+
+  test('a cgroup dir that existed before is never removed by the front\'s undo', async () => {
+    const b = pausing();
+    miss(await front(['create', '-b', b.dir, uniqueId('warm')]));
+    const id = uniqueId('pre');
+    const host = probeCgroupHost();
+    if (!host.v1.pids) return;
+    const theirs = join(host.v1.pids, host.self.pids ?? '/', `moat-${id}`);
+    mkdirSync(theirs);
+    try {
+      const r = await front(['create', '-b', b.dir, id]);
+      hit(r);
+      toNode(r);
+      assert.notEqual(r.code, 0);
+      assert.match(errText(r), /already exists/);
+      assert.ok(existsSync(theirs), 'the dir someone else made is still there');
+    } finally {
+      rmdirSync(theirs);
+    }
+    assertNoLeftovers(s.state.root, id);
   });
 
   test('an existing id through the cache: Node says so, the container is untouched', async () => {
