@@ -143,6 +143,25 @@ static int key_holds(const struct pcache *e, const char *mode, const char *root,
   return 1;
 }
 
+/* true for a directory or regular file of ours that no one else may write */
+static int private(int fd, mode_t type) {
+  struct stat st;
+  return !fstat(fd, &st) && (st.st_mode & S_IFMT) == type && st.st_uid == geteuid() && !(st.st_mode & 022);
+}
+
+/* <root>/.plan-cache/<name>, read only if the dir and the entry are ours and private and
+ * neither is a symlink: the cache holds Plans that run as root */
+static uint8_t *read_private_entry(const char *root, const char *name, size_t *n) {
+  char dir[4400];
+  if ((size_t)snprintf(dir, sizeof dir, "%s/.plan-cache", root) >= sizeof dir) return NULL;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = dfd >= 0 && private(dfd, S_IFDIR) ? openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  uint8_t *buf = fd >= 0 && private(fd, S_IFREG) ? front_read(fd, n) : NULL;
+  if (fd >= 0) close(fd);
+  if (dfd >= 0) close(dfd);
+  return buf;
+}
+
 /* the entry for this command line, or NULL (a miss) */
 static struct pcache *lookup(const char *mode, const char *root, const char *bundle, const char *flags) {
   size_t clen, n;
@@ -155,14 +174,15 @@ static struct pcache *lookup(const char *mode, const char *root, const char *bun
   if (!k) { free(config); return NULL; }
   snprintf((char *)k, hl + 1, "%s%c%s%c%s%c%s%c", mode, 0, root, 0, bundle, 0, flags, 0);
   memcpy(k + hl, config, clen);
-  snprintf(path, sizeof path, "%s/.plan-cache/%016llx", root, (unsigned long long)fnv1a64(k, hl + clen));
+  char name[24];
+  snprintf(name, sizeof name, "%016llx", (unsigned long long)fnv1a64(k, hl + clen));
   free(k);
-  uint8_t *buf = front_slurp(AT_FDCWD, path, &n); /* O_NOFOLLOW: the entry itself is never a link */
+  uint8_t *buf = read_private_entry(root, name, &n);
   struct pcache *e = buf ? calloc(1, sizeof *e) : NULL;
   int ok = e && !pcache_parse(buf, n, e) && key_holds(e, mode, root, bundle, flags, config, clen);
   free(buf), free(config);
   if (!ok && e) { pcache_free(e); free(e); e = NULL; }
-  front_note(e ? "plan cache hit %s" : "plan cache miss %s", path);
+  front_note(e ? "plan cache hit %s/.plan-cache/%s" : "plan cache miss %s/.plan-cache/%s", root, name);
   return e;
 }
 

@@ -21,10 +21,8 @@
 enum status { ST_DOUBT = -1, ST_STOPPED, ST_CREATED, ST_RUNNING, ST_PAUSED };
 #define MAX_FILE (1u << 22)
 
-/* reads a whole file (at most MAX_FILE bytes) relative to `dirfd`; NUL-terminated */
-uint8_t *front_slurp(int dirfd, const char *name, size_t *len) {
-  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return NULL;
+/* reads what is left of `fd` (at most MAX_FILE bytes), NUL-terminated */
+uint8_t *front_read(int fd, size_t *len) {
   size_t cap = 8192, n = 0;
   uint8_t *b = malloc(cap + 1);
   for (ssize_t r = 1; b && r > 0 && n <= MAX_FILE;) {
@@ -33,9 +31,17 @@ uint8_t *front_slurp(int dirfd, const char *name, size_t *len) {
     if (r < 0) { free(b); b = NULL; }
     else n += (size_t)r;
   }
-  close(fd);
   if (b && n > MAX_FILE) { free(b); b = NULL; }
   if (b) b[n] = 0, *len = n;
+  return b;
+}
+
+/* reads a whole file relative to `dirfd`, not following a symlink in its last component */
+uint8_t *front_slurp(int dirfd, const char *name, size_t *len) {
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  uint8_t *b = front_read(fd, len);
+  close(fd);
   return b;
 }
 

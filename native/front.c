@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int debug;
@@ -80,7 +81,9 @@ static int open_container(struct front_cmd *c) {
   char path[4096];
   if ((size_t)snprintf(path, sizeof path, "%s/%s", c->root, c->id) >= sizeof path) return -1;
   c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  return c->dirfd < 0 ? -1 : 0;
+  /* the state dir is the runtime's own (0700): a record in someone else's dir is not read */
+  struct stat st;
+  return c->dirfd < 0 || fstat(c->dirfd, &st) || st.st_uid != geteuid() ? -1 : 0;
 }
 
 /* create/run flags: -b/--bundle, --pid-file, --no-pivot, --no-new-keyring, run's -d/--detach */

@@ -83,6 +83,7 @@ struct create_args { const char *bundle, *pid_file; int no_pivot, detach, run; }
 int front_create(struct front_cmd *c, const struct create_args *a, char **argv);
 /* front-verbs.c, shared with front-create.c */
 uint8_t *front_slurp(int dirfd, const char *name, size_t *len);
+uint8_t *front_read(int fd, size_t *len);
 int front_lock(struct front_cmd *c);
 void front_unlock(struct front_cmd *c);
 int front_destroy(struct front_cmd *c, const struct srec *r, int kill_first);

@@ -4,7 +4,7 @@
 // truncated, stale, missing or symlinked record, bad input, a held lock, hooks, no helper.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, frontPath, isRoot, runCli, timeScale, type CliResult } from '../lib/bundle.js';
@@ -311,6 +311,23 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
     symlinkSync(`${entry}.elsewhere`, entry);
     miss(await front(['run', '-b', b.dir, uniqueId('ce')]));
     rmSync(`${entry}.elsewhere`);
+    // the cache runs Plans as root: an entry or a cache dir that another user owns or may
+    // write is not read (each case stores a fresh entry through Node first)
+    const spoilers: Record<string, () => void> = {
+      'entry writable by others': () => chmodSync(entry, 0o666),
+      'entry of another user': () => chownSync(entry, 65534, 65534),
+      'cache dir writable by others': () => chmodSync(cacheDir(), 0o777),
+    };
+    for (const [what, spoilIt] of Object.entries(spoilers)) {
+      rmSync(entry, { force: true });
+      miss(await front(['run', '-b', b.dir, uniqueId('ce')]));
+      hit(await front(['run', '-b', b.dir, uniqueId('ce')]));
+      spoilIt();
+      const r = await front(['run', '-b', b.dir, uniqueId('ce')]);
+      miss(r);
+      assert.equal(r.code, 5, what);
+      chmodSync(cacheDir(), 0o700);
+    }
   });
 
   test('a failing Plan step from the cache undoes everything; Node then reports it by field', async () => {
