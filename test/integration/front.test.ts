@@ -185,6 +185,24 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
     assertNoLeftovers(s.state.root, id);
   });
 
+  test('a paused container: state, kill and delete go to Node', async () => {
+    const b = pausing();
+    const id = uniqueId('pause');
+    assert.equal((await node(['run', '-d', '-b', b.dir, id])).code, 0);
+    const p = await node(['pause', id]);
+    assert.equal(p.code, 0, p.stderr);
+    const st = await front(['state', id]);
+    toNode(st);
+    assert.equal(JSON.parse(st.stdout).status, 'paused');
+    const plain = await front(['delete', id]);
+    toNode(plain);
+    assert.match(errText(plain), /is paused: stop it first or use --force/);
+    const d = await front(['delete', '-f', id]);
+    toNode(d);
+    assert.equal(d.code, 0, d.stderr);
+    assertNoLeftovers(s.state.root, id);
+  });
+
   test('concurrent deletes of one container: one deletes, the others find it gone', async () => {
     const b = pausing();
     const id = uniqueId('race');
