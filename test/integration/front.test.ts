@@ -439,6 +439,13 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
       assert.equal(done.code, 137);
       assertNoLeftovers(s.state.root, id);
     }
+    // a program that is not there: the container's own error, from the cache as from Node
+    const missing = s.bundle((c) => (c.process.args = ['/no/such/program']));
+    miss(await front(['run', '-b', missing.dir, uniqueId('nx')]));
+    const [fr, nr] = [await front(['run', '-b', missing.dir, uniqueId('nx')]), await node(['run', '-b', missing.dir, uniqueId('nx')])];
+    hit(fr);
+    assert.equal(fr.code, nr.code);
+    assert.match(errText(fr), /exec `\/no\/such\/program`/);
     // hooks and terminals are never cached: every run goes through Node
     const h = s.bundle((c) => ((c.process.args = ['/probe', 'exit', '0']), (c.hooks = { poststop: [{ path: '/bin/true' }] })));
     for (let k = 0; k < 2; k++) miss(await front(['run', '-b', h.dir, uniqueId('hook')]));
