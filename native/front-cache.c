@@ -67,6 +67,70 @@ static int payload(struct cur *c, struct pcache *e) {
   return c->left == 0 ? 0 : -1;
 }
 
+/* ---- rendering: the placeholders TypeScript put in the templates ---- */
+
+static const char *const PH[4] = { "\"@@MOAT_PID@@\"", "@@MOAT_START@@", "@@MOAT_CREATED@@", "@@MOAT_ID@@" };
+
+/* the template with every placeholder filled in (renderTemplate of plan-cache.ts) */
+char *pc_render(const char *t, const char *const *val, int only_id) {
+  size_t cap = strlen(t) + 1, n = 0;
+  for (int k = 0; k < 4; k++) cap += 8 * strlen(val[k]) + 64;
+  char *o = malloc(cap);
+  while (o && *t) {
+    int hit = -1;
+    for (int k = only_id ? 3 : 0; k < 4 && hit < 0; k++) if (!strncmp(t, PH[k], strlen(PH[k]))) hit = k;
+    size_t vl = hit < 0 ? 1 : strlen(val[hit]);
+    if (n + vl + 1 > cap) { char *g = realloc(o, cap = 2 * cap + vl); if (!g) { free(o); return NULL; } o = g; }
+    if (hit < 0) o[n++] = *t++;
+    else memcpy(o + n, val[hit], vl), n += vl, t += strlen(PH[hit]);
+  }
+  if (o) o[n] = 0;
+  return o;
+}
+
+static void wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+
+static int marked(const struct pcache *e, uint32_t ord) {
+  for (size_t i = 0; i < e->nmarks; i++) if (e->marks[i] == ord) return 1;
+  return 0;
+}
+
+/* substitutePlan of plan-cache.ts: the id goes into the marked attributes, lengths follow */
+uint8_t *pc_render_plan(const struct pcache *e, const char *id, size_t *out_len) {
+  const uint8_t *in = (const uint8_t *)e->plan;
+  size_t len = e->plan_len, idl = strlen(id), off = 20, n = 20;
+  /* at worst every 11 bytes of a marked attribute are a placeholder that grows to the id */
+  uint8_t *o = malloc(len + (len / 11 + 1) * (idl + 1) + 1);
+  if (!o || len < 20) { free(o); return NULL; }
+  memcpy(o, in, 20);
+  uint32_t ord = 0;
+  for (uint32_t op = 0, nops = le32(in + 12); op < nops; op++) {
+    if (len - off < 8 || le32(in + off + 4) > len - off - 8) goto bad;
+    size_t end = off + 8 + le32(in + off + 4), head = n;
+    memcpy(o + n, in + off, 8), n += 8, off += 8;
+    for (; off < end; ord++) {
+      if (end - off < 8 || le32(in + off + 4) > end - off - 8) goto bad;
+      uint32_t al = le32(in + off + 4);
+      char *data = strndup((const char *)in + off + 8, al);
+      char *sub = data && marked(e, ord) && strlen(data) == al ? pc_render(data, (const char *[]){ "", "", "", id }, 1) : NULL;
+      const uint8_t *src = sub ? (uint8_t *)sub : in + off + 8;
+      size_t sl = sub ? strlen(sub) : al;
+      if (marked(e, ord) && !sub) { free(data); goto bad; }
+      memcpy(o + n, in + off, 8), wr32(o + n + 4, (uint32_t)sl), memcpy(o + n + 8, src, sl);
+      n += 8 + sl, off += 8 + al;
+      free(data), free(sub);
+    }
+    wr32(o + head + 4, (uint32_t)(n - head - 8));
+  }
+  if (off != len) goto bad;
+  wr32(o + 16, (uint32_t)n);
+  *out_len = n;
+  return o;
+bad:
+  free(o);
+  return NULL;
+}
+
 int pcache_parse(const uint8_t *buf, size_t len, struct pcache *e) {
   memset(e, 0, sizeof *e);
   if (len < 24 || memcmp(buf, PC_MAGIC, 8) || le32(buf + 8) != PC_VERSION) return -1;

@@ -20,8 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PH_ID "@@MOAT_ID@@"
-
 struct made {
   struct front_cmd *c;
   struct pcache *e;
@@ -33,67 +31,7 @@ struct made {
   int sock;
 };
 
-static const char *const PH[4] = { "\"@@MOAT_PID@@\"", "@@MOAT_START@@", "@@MOAT_CREATED@@", PH_ID };
-
-/* the template with every placeholder filled in (renderTemplate of plan-cache.ts) */
-static char *render(const char *t, const char *const *val, int only_id) {
-  size_t cap = strlen(t) + 1, n = 0;
-  for (int k = 0; k < 4; k++) cap += 8 * strlen(val[k]) + 64;
-  char *o = malloc(cap);
-  while (o && *t) {
-    int hit = -1;
-    for (int k = only_id ? 3 : 0; k < 4 && hit < 0; k++) if (!strncmp(t, PH[k], strlen(PH[k]))) hit = k;
-    size_t vl = hit < 0 ? 1 : strlen(val[hit]);
-    if (n + vl + 1 > cap) { char *g = realloc(o, cap = 2 * cap + vl); if (!g) { free(o); return NULL; } o = g; }
-    if (hit < 0) o[n++] = *t++;
-    else memcpy(o + n, val[hit], vl), n += vl, t += strlen(PH[hit]);
-  }
-  if (o) o[n] = 0;
-  return o;
-}
-
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static void wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-
-static int marked(const struct pcache *e, uint32_t ord) {
-  for (size_t i = 0; i < e->nmarks; i++) if (e->marks[i] == ord) return 1;
-  return 0;
-}
-
-/* substitutePlan of plan-cache.ts: the id goes into the marked attributes, lengths follow */
-static uint8_t *render_plan(const struct pcache *e, const char *id, size_t *out_len) {
-  const uint8_t *in = (const uint8_t *)e->plan;
-  size_t len = e->plan_len, idl = strlen(id), off = 20, n = 20;
-  uint8_t *o = malloc(len + e->nmarks * 8 * (idl + 1) + 1);
-  if (!o || len < 20) { free(o); return NULL; }
-  memcpy(o, in, 20);
-  uint32_t ord = 0;
-  for (uint32_t op = 0, nops = rd32(in + 12); op < nops; op++) {
-    if (len - off < 8 || rd32(in + off + 4) > len - off - 8) goto bad;
-    size_t end = off + 8 + rd32(in + off + 4), head = n;
-    memcpy(o + n, in + off, 8), n += 8, off += 8;
-    for (; off < end; ord++) {
-      if (end - off < 8 || rd32(in + off + 4) > end - off - 8) goto bad;
-      uint32_t al = rd32(in + off + 4);
-      char *data = strndup((const char *)in + off + 8, al);
-      char *sub = data && marked(e, ord) && strlen(data) == al ? render(data, (const char *[]){ "", "", "", id }, 1) : NULL;
-      const uint8_t *src = sub ? (uint8_t *)sub : in + off + 8;
-      size_t sl = sub ? strlen(sub) : al;
-      if (marked(e, ord) && !sub) { free(data); goto bad; }
-      memcpy(o + n, in + off, 8), wr32(o + n + 4, (uint32_t)sl), memcpy(o + n + 8, src, sl);
-      n += 8 + sl, off += 8 + al;
-      free(data), free(sub);
-    }
-    wr32(o + head + 4, (uint32_t)(n - head - 8));
-  }
-  if (off != len) goto bad;
-  wr32(o + 16, (uint32_t)n);
-  *out_len = n;
-  return o;
-bad:
-  free(o);
-  return NULL;
-}
 
 /* ---- the key and the host facts ---- */
 
@@ -205,9 +143,9 @@ static int write_file_at(int dirfd, const char *name, const void *b, size_t n, i
 static int render_rec(struct made *m) {
   struct srec *r = &m->rec;
   r->flags = m->e->srec_flags;
-  for (int i = 0; i < SREC_NSTR; i++) if (!(r->str[i] = render(m->e->srec[i], m->val, 0))) return -1;
-  for (size_t i = 0; i < m->e->nowned; i++) if (!(r->owned[i] = render(m->e->owned[i], m->val, 0))) return -1;
-  for (size_t i = 0; i < m->e->ncreated; i++) if (!(r->created[i] = render(m->e->created[i], m->val, 0))) return -1;
+  for (int i = 0; i < SREC_NSTR; i++) if (!(r->str[i] = pc_render(m->e->srec[i], m->val, 0))) return -1;
+  for (size_t i = 0; i < m->e->nowned; i++) if (!(r->owned[i] = pc_render(m->e->owned[i], m->val, 0))) return -1;
+  for (size_t i = 0; i < m->e->ncreated; i++) if (!(r->created[i] = pc_render(m->e->created[i], m->val, 0))) return -1;
   r->nowned = m->e->nowned, r->ncreated = m->e->ncreated;
   return 0;
 }
@@ -222,7 +160,7 @@ static void free_rec(struct srec *r) {
 /* StateStore.write: state.bin (with the digest of the state.json beside it), then state.json */
 static int write_state(struct made *m, uint32_t pid) {
   free_rec(&m->rec);
-  char *json = render(m->e->state_json, m->val, 0);
+  char *json = pc_render(m->e->state_json, m->val, 0);
   int rc = -1;
   size_t blen;
   uint8_t *bin = NULL;
@@ -243,14 +181,14 @@ static int write_state(struct made *m, uint32_t pid) {
 /* createContainerCgroup, replayed: the dirs, then the writes, in TypeScript's order */
 static int make_cgroup(struct made *m) {
   for (size_t i = 0; i < m->e->nmkdir; i++) {
-    char *d = render(m->e->mkdir[i], m->val, 0);
+    char *d = pc_render(m->e->mkdir[i], m->val, 0);
     int rc = d ? mkdir(d, 0777) : -1;
     free(d);
     if (rc) return -1;
     m->nmade = i + 1;
   }
   for (size_t i = 0; i < m->e->nwrites; i++) {
-    char *p = render(m->e->writes[i].path, m->val, 0);
+    char *p = pc_render(m->e->writes[i].path, m->val, 0);
     int rc = p ? write_file_at(AT_FDCWD, p, m->e->writes[i].value, strlen(m->e->writes[i].value), O_TRUNC) : -1;
     free(p);
     if (rc) return -1;
@@ -302,7 +240,7 @@ static int sync_until_ready(struct made *m) {
  * `moat-helper 3` would; the parent writes the Plan and follows the protocol */
 static int run_plan(struct made *m) {
   size_t plen;
-  uint8_t *plan = render_plan(m->e, m->c->id, &plen);
+  uint8_t *plan = pc_render_plan(m->e, m->c->id, &plen);
   int sv[2];
   if (!plan || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) { free(plan); return -1; }
   fflush(NULL);

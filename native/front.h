@@ -75,6 +75,11 @@ struct pcache {
 /* 0 and a filled entry (its memory freed by pcache_free), or -1 */
 int pcache_parse(const uint8_t *buf, size_t len, struct pcache *e);
 void pcache_free(struct pcache *e);
+/* a template with the placeholders filled in from val[] (pid, start time, creation time, id;
+ * only the id with `only_id`), malloc'ed; NULL on failure */
+char *pc_render(const char *t, const char *const *val, int only_id);
+/* the entry's Plan with `id` in its marked attributes, lengths recomputed; NULL if malformed */
+uint8_t *pc_render_plan(const struct pcache *e, const char *id, size_t *out_len);
 /* front-record.c: the bytes of a state.bin for `r` (malloc'ed), or NULL */
 uint8_t *srec_encode(const struct srec *r, size_t *len);
 

@@ -16,6 +16,12 @@ static void check(const uint8_t *buf, size_t len) {
     for (size_t i = 0; i < e->nwrites; i++) total += strlen(e->writes[i].path) + strlen(e->writes[i].value);
     for (int i = 0; i < SREC_NSTR; i++) total += strlen(e->srec[i]);
     if (total > len) abort();
+    /* what the front does with a parsed entry: render the Plan and the templates */
+    size_t n;
+    const char *val[4] = { "4242", "123456", "2026-01-01T00:00:00.000Z", "a-much-longer-container-id-than-the-placeholder" };
+    free(pc_render_plan(e, val[3], &n));
+    free(pc_render(e->state_json, val, 0));
+    for (int i = 0; i < SREC_NSTR; i++) free(pc_render(e->srec[i], val, 0));
     pcache_free(e);
   }
   free(e);
