@@ -2,7 +2,7 @@
 // moat's benchmark against runc and crun (issue 8). Run as root after `npm run build`:
 //
 //   npm run bench [-- --rounds 20 --seq 100 --concurrent 50 --quick
-//                     --variants moat,node-modules,node-bundle,node-snapshot,bun-bundle
+//                     --variants moat,node,node-modules,node-bundle,node-snapshot,bun-bundle
 //                     --phases floor,run,split,seq,concurrent --out FILE]
 //
 // Builds one busybox bundle, then measures in interleaved rounds (so the machine's noise hits
@@ -27,7 +27,7 @@ import { rotate, summarize } from './lib/stats.mjs';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseOptions(argv) {
-  const o = { phases: ['floor', 'run', 'split', 'seq', 'concurrent'], rounds: 20, splitRounds: 10, seq: 100, concurrent: 50, variants: ['moat'], floorRounds: 20, out: undefined };
+  const o = { phases: ['floor', 'run', 'split', 'seq', 'concurrent'], rounds: 20, splitRounds: 10, seq: 100, concurrent: 50, variants: ['moat', 'node'], floorRounds: 20, out: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [k, v = argv[++i]] = argv[i].includes('=') ? argv[i].split('=') : [argv[i]];
     if (k === '--rounds') o.rounds = Number(v);
@@ -125,6 +125,12 @@ async function phaseConcurrent(ctx) {
   const { oci, bundles, concurrent } = ctx;
   const out = {};
   for (const rt of oci) {
+    // untimed, for every runtime alike: one create+delete of the bundle first, so the burst
+    // measures the steady state (for moat: a first create of a bundle is the Node path, which
+    // stores the Plan its C front replays; the moat/node column is that cold path throughout)
+    const warm = newId('warm');
+    await timed(rt.argv('create', '-b', bundles.sleep, warm));
+    await timed(rt.argv('delete', '--force', warm));
     const ids = Array.from({ length: concurrent }, () => newId('conc'));
     const memBefore = memAvailable();
     const t0 = process.hrtime.bigint();

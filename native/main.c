@@ -4,6 +4,7 @@
  * this process (which reports the container's pid and then exits, or waits for it in the
  * foreground) and the container process, which runs the remaining ops and ends in EXEC. */
 #include "helper.h"
+#include "front.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ static const op_fn ops[PLAN_OP_MAX] = {
 /* CVE-2019-5736: a container process must never get a writable handle on the helper binary
  * through /proc/<pid>/exe.  The helper runs from a sealed memfd copy of itself, so what
  * /proc/<pid>/exe shows cannot be written, and it is non-dumpable until exec. */
-static void ensure_sealed(char **argv) {
+void ensure_sealed(char **argv) {
   int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (self < 0) die(errno, "open `/proc/self/exe`");
   int seals = fcntl(self, F_GET_SEALS);
@@ -92,6 +93,9 @@ __attribute__((noreturn)) void run_plan_fd(int fd) {
 }
 
 int main(int argc, char **argv) {
+  /* the CLI front of bin/moat-oci (front.c): no container runs in it, so it needs neither the
+   * sealed re-exec nor the plan machinery, and it execs Node on anything it does not serve */
+  if (argc >= 3 && !strcmp(argv[1], "front")) return front_main(argc, argv);
   int serving = argc == 3 && !strcmp(argv[1], "serve") && *argv[2];
   if ((argc != 2 || !*argv[1]) && !serving) {
     fprintf(stderr, "moat-helper: executes plans for moat; not for direct use\n");

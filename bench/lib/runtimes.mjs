@@ -18,7 +18,7 @@ function ociRuntime(name, prefix, root, note = '') {
 }
 
 /**
- * moat-oci start-up variants (for comparing options; `moat` is what bin/moat-oci.js does):
+ * moat-oci start-up variants (for comparing options; `moat` is what bin/moat-oci does, `node` the Node path alone):
  *   node-modules  node on dist/src (one ES module per source file)
  *   node-bundle   node importing dist/bundle/moat-oci.cjs from an ES module (no code cache)
  *   node-nocache  node requiring the same bundle (CommonJS loader, no code cache)
@@ -33,7 +33,8 @@ function moatVariant(variant, repo, tmp, root, bun) {
   };
   const bundle = join(repo, 'dist', 'bundle', 'moat-oci.cjs');
   switch (variant) {
-    case 'moat': return ociRuntime('moat', [join(repo, 'bin', 'moat-oci.cjs')], root, 'bin/moat-oci.cjs as shipped');
+    case 'moat': return ociRuntime('moat', [join(repo, 'bin', 'moat-oci')], root, 'bin/moat-oci as shipped (the C front, Node for the rest)');
+    case 'node': return ociRuntime('moat/node', [join(repo, 'bin', 'moat-oci.cjs')], root, 'bin/moat-oci.cjs: the Node path only');
     case 'node-nocache': {
       const p = join(tmp, 'entry-node-nocache.cjs');
       writeFileSync(p, `require(${JSON.stringify(bundle)}).main(process.argv.slice(2));\n`);

@@ -1,6 +1,6 @@
 // create: from a bundle to a container that waits, fully set up, for `start`.
 import { writeFileSync, renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
 import { ConfigError } from '../spec/issues.js';
@@ -13,7 +13,10 @@ import { runHelper, type HelperHandle } from './helper-proc.js';
 import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
-import { log } from './log.js';
+import { log, logTap } from './log.js';
+import { cgroupfsHooks } from './cgroups/cgroup-fs.js';
+import { encodePlan } from '../plan/wire.js';
+import { PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
 import { callerName, isRootless, requestedLimits, rootlessMaps } from './rootless.js';
 
@@ -29,6 +32,8 @@ export interface CreateOptions {
   mode?: 'detach' | 'foreground';
   /** detach mode: record the first process's exit status for `containerExitStatus` */
   recordExit?: boolean;
+  /** the CLI's command (plan-cache.ts): store what this create did for the C front */
+  planCache?: PlanKey['mode'];
   stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
 }
 
@@ -55,8 +60,31 @@ function writePidFile(path: string, pid: number): void {
   renameSync(tmp, path);
 }
 
+// the container's cgroup with the id placeholder of the Plan cache in its dirs
+function templateCgroup(cg: ContainerCgroup, id: string): ContainerCgroup {
+  const sub = (d: string) => d.split(`/moat-${id}`).join(`/moat-${PH.id}`);
+  return { ...cg, dirs: Object.fromEntries(Object.entries(cg.dirs).map(([k, d]) => [k, sub(d)])), created: cg.created.map(sub), ...(cg.deviceBpf ? { deviceBpf: { ...cg.deviceBpf, dir: sub(cg.deviceBpf.dir) } } : {}) };
+}
+
 /** Creates a container. On any failure, everything made so far is removed again. */
 export async function createContainer(o: CreateOptions): Promise<Created> {
+  const rootless = isRootless();
+  const cacheable = o.planCache && !o.stdio && isAbsolute(o.root) && o.loaded.raw && !uncacheableReason(o.loaded.spec, { ...o, rootless });
+  const capture: PlanCapture | undefined = cacheable ? { writes: [], warnings: [] } : undefined;
+  if (capture) logTap.line = (t) => capture.warnings.push(t);
+  try {
+    const created = await createContainerOnce(o, capture);
+    if (capture) {
+      const { built, template } = created as Created & { built?: Uint8Array; template?: Uint8Array };
+      if (built && template) storePlanCache({ key: { mode: o.planCache!, root: o.root, bundle: o.loaded.bundle, noPivot: !!o.noPivot }, id: o.id, host: cgroupHostInfo(), plan: built, template, record: created.record, capture }, o.loaded.raw!);
+    }
+    return { record: created.record, helper: created.helper };
+  } finally {
+    if (capture) delete logTap.line;
+  }
+}
+
+async function createContainerOnce(o: CreateOptions, capture: PlanCapture | undefined): Promise<Created> {
   const store = new StateStore(o.root);
   const { spec, bundle } = o.loaded;
   const mode = o.mode ?? 'detach';
@@ -91,7 +119,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // killed at any point leaves a record that `delete` can clean up from
     store.write(rec);
     const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
-    if (!rootless) cgroup = createContainerCgroup(cgroupHostInfo(), cgOpts);
+    if (!rootless) {
+      const write = cgroupfsHooks.write;
+      if (capture) cgroupfsHooks.write = (p, v) => (write(p, v), capture.writes.push({ path: p, value: v }));
+      try {
+        cgroup = createContainerCgroup(cgroupHostInfo(), cgOpts);
+      } finally {
+        cgroupfsHooks.write = write;
+      }
+    }
     else if (limits.length) {
       // limits asked: only a cgroup the user may write (a delegated one) can hold them
       try {
@@ -115,10 +151,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
-    const built = buildPlan(spec, {
-      bundle, mode, fifoPath: store.fifo(o.id), cgroupDirs: cgroup ? cgroupJoinDirs(cgroup) : [], cgroupMounts: cgroup ? cgroupMountDirs(cgroup) : {},
+    const planFor = (fifoPath: string, cg: ContainerCgroup | undefined) => buildPlan(spec, {
+      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {},
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
-      ...(cgroup?.deviceBpf ? { deviceBpf: { dir: cgroup.deviceBpf.dir, insns: Buffer.from(cgroup.deviceBpf.insns, 'base64') } } : {}),
+      ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
       noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
       ...(o.recordExit && mode === 'detach' ? { exitFile: store.exitFile(o.id) } : {}),
@@ -126,6 +162,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
       ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
     });
+    const built = planFor(store.fifo(o.id), cgroup);
+    // the same Plan with the id placeholder, for the C front's cache (plan-cache.ts)
+    const template = capture ? encodePlan(planFor(store.fifo(PH.id), cgroup && templateCgroup(cgroup, o.id)).ops) : undefined;
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
     const helper = runHelper({
       ops: built.ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
@@ -157,7 +196,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     if (mode === 'detach') await helper.exit;
     if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
     release();
-    return { record: rec, helper };
+    return { record: rec, helper, ...(template ? { built: encodePlan(built.ops), template } : {}) } as Created;
   } catch (e) {
     release();
     const cleanup: string[] = [];

@@ -15,6 +15,8 @@ export interface LoadedSpec {
   spec: OciSpec;
   seccomp?: CompiledSeccomp;
   warnings: ConfigIssue[];
+  /** config.json's bytes, as parsed (the key of the Plan cache, plan-cache.ts) */
+  raw?: Buffer;
 }
 
 /** Parses and checks a spec document (from config.json or an in-memory object). With
@@ -38,13 +40,14 @@ export function checkSpec(doc: unknown, bundle: string, cacheRoot?: string): Loa
 /** Loads `<bundle>/config.json` (`cacheRoot`: as for checkSpec). */
 export function loadBundle(bundleDir: string, cacheRoot?: string): LoadedSpec {
   const bundle = resolve(bundleDir);
-  let doc: unknown;
+  let doc: unknown, raw: Buffer;
   try {
-    doc = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    raw = readFileSync(join(bundle, 'config.json'));
+    doc = JSON.parse(raw.toString('utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new RuntimeError('ERR_NOT_FOUND', `no config.json in bundle \`${bundle}\``);
     throw new RuntimeError('ERR_IO', `read \`${join(bundle, 'config.json')}\`: ${err.message}`, { cause: e });
   }
-  return checkSpec(doc, bundle, cacheRoot);
+  return { ...checkSpec(doc, bundle, cacheRoot), raw };
 }

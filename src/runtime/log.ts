@@ -15,6 +15,9 @@ interface LogConfig {
 
 const config: LogConfig = { format: 'text', debug: false, stderr: false, name: 'moat-oci' };
 
+/** Sees every line written to stderr (the Plan cache keeps a create's warnings, plan-cache.ts). */
+export const logTap: { line?: (text: string) => void } = {};
+
 /** Sets where log lines go. */
 export function configureLog(c: Partial<LogConfig>): void {
   Object.assign(config, c);
@@ -34,7 +37,9 @@ export function log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): vo
   }
   if (config.stderr && (level === 'warn' || (level === 'debug' && config.debug))) {
     try {
-      writeSync(2, `${config.name}: ${level}: ${msg}\n`);
+      const text = `${config.name}: ${level}: ${msg}\n`;
+      logTap.line?.(text);
+      writeSync(2, text);
     } catch {
       /* stderr closed */
     }

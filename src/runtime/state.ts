@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import type { OciSpec, OciState } from '../spec/oci-types.js';
 import { RuntimeError } from './errors.js';
+import { encodeStateRecord } from './state-record.js';
 
 /** What the runtime remembers about one container. */
 export interface ContainerRecord {
@@ -63,17 +64,20 @@ export class StateStore {
     }
   }
 
+  /** Writes state.json and its binary twin state.bin (state-record.ts), each by write +
+   * rename. state.bin goes first and carries the digest of the state.json it belongs to: a
+   * reader between the two renames sees a mismatch and takes the Node path. */
   write(rec: ContainerRecord): void {
-    const tmp = join(this.dir(rec.id), `.state.json.${process.pid}`);
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      // no fsync: the rename is atomic against a crash of this process, which is what
-      // matters for state under /run (a tmpfs that a power loss empties anyway)
-      writeSync(fd, JSON.stringify(rec));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir(rec.id), 'state.json'));
+    const dir = this.dir(rec.id);
+    const json = Buffer.from(JSON.stringify(rec));
+    const jsonTmp = join(dir, `.state.json.${process.pid}`);
+    const binTmp = join(dir, `.state.bin.${process.pid}`);
+    // no fsync: the rename is atomic against a crash of this process, which is what
+    // matters for state under /run (a tmpfs that a power loss empties anyway)
+    writeNew(jsonTmp, json);
+    writeNew(binTmp, encodeStateRecord(rec, json, process.getuid?.() !== 0));
+    renameSync(binTmp, join(dir, 'state.bin'));
+    renameSync(jsonTmp, join(dir, 'state.json'));
   }
 
   read(id: string): ContainerRecord {
@@ -142,6 +146,15 @@ export class StateStore {
       if (Date.now() > deadline) throw new RuntimeError('ERR_LOCKED', `container \`${id}\` is locked by process ${holder}`);
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+}
+
+function writeNew(path: string, b: Uint8Array): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -18,9 +18,10 @@ async function waitFor(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
   assert.fail('condition not met in time');
 }
 
-describe('container lifecycle', { skip }, () => {
+// every test twice: through bin/moat-oci's C front (native/front.c) and with it off (Node only)
+for (const front of ['1', '0']) describe(`container lifecycle (MOAT_OCI_FRONT=${front})`, { skip }, () => {
   let s: Scratch;
-  before(() => (s = new Scratch()));
+  before(() => (s = new Scratch({ MOAT_OCI_FRONT: front })));
   after(async () => s.cleanup());
 
   test('create, start, state, kill, delete', async () => {

@@ -19,6 +19,8 @@ export const probePath: string = join(repoRoot, 'test', 'probe', 'probe');
 
 // The CLI entry point that runCli runs.
 export const cliPath: string = join(repoRoot, 'bin', 'moat-oci.cjs');
+// What a user runs: the helper's CLI front, which runs cliPath for what it does not serve.
+export const frontPath: string = join(repoRoot, 'bin', 'moat-oci');
 
 const BUSYBOX = '/bin/busybox';
 
@@ -237,11 +239,11 @@ export interface CliOptions {
   timeoutMs?: number; // default 30 000
   env?: object; // merged over process.env
   extraFds?: number[]; // fds of this process passed at 3, 4, ... (for --preserve-fds)
-  script?: string; // the CLI to run (default bin/moat-oci.js)
-  wrapper?: string[]; // a command that runs node (like nsenter --net=PATH)
+  script?: string; // a Node script to run instead of bin/moat-oci (the front, see native/front.c)
+  wrapper?: string[]; // a command that runs the CLI (like nsenter --net=PATH)
 }
 
-// Runs `node bin/moat-oci.js ...args`; on timeout SIGKILLs that child (by pid) only. Output
+// Runs `bin/moat-oci ...args` (MOAT_OCI_FRONT=0 in env: the Node path only); on timeout SIGKILLs that child (by pid) only. Output
 // goes through temporary files, not pipes: a detached container inherits the CLI's stdio
 // and must not die of SIGPIPE when the test stops reading.
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -255,7 +257,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     const fds = [openSync(inPath, 'r'), openSync(outPath, 'w'), openSync(errPath, 'w')];
     let child;
     try {
-      const argv = [process.execPath, opts.script ?? cliPath, ...args];
+      const argv = opts.script ? [process.execPath, opts.script, ...args] : [frontPath, ...args];
       if (opts.wrapper?.length) argv.unshift(...opts.wrapper);
       child = spawn(argv[0]!, argv.slice(1), { env, stdio: [...fds, ...(opts.extraFds ?? [])] });
     } finally {

@@ -11,6 +11,9 @@ export class Scratch {
   readonly state = withTempState();
   private bundles: Bundle[] = [];
 
+  /** `env` goes to every CLI run (e.g. `{ MOAT_OCI_FRONT: '0' }`: the Node path only). */
+  constructor(readonly env: Record<string, string> = {}) {}
+
   bundle(config?: (c: any) => void): Bundle {
     const b = makeBundle(config ? { config } : {});
     this.bundles.push(b);
@@ -18,8 +21,8 @@ export class Scratch {
   }
 
   /** Runs `moat-oci --root <state> ...args`. */
-  cli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    return runCli(['--root', this.state.root, ...args], opts);
+  cli(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return runCli(['--root', this.state.root, ...args], { ...opts, env: { ...this.env, ...opts.env } });
   }
 
   /** Runs one container to completion with `args` as its process; returns the CLI result. */

@@ -19,10 +19,12 @@ function common(ctx: CommandContext) {
 }
 
 export async function create(ctx: CommandContext): Promise<number> {
-  await createContainer({ ...common(ctx), mode: 'detach' });
+  await createContainer({ ...common(ctx), mode: 'detach', planCache: 'create' });
   return 0;
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  return runContainer({ ...common(ctx), detach: !!ctx.flags.detach, keep: !!ctx.flags.keep });
+  const detach = !!ctx.flags.detach;
+  // --keep leaves the container behind: the C front's `run` does not
+  return runContainer({ ...common(ctx), detach, keep: !!ctx.flags.keep, ...(ctx.flags.keep ? {} : { planCache: detach ? 'run-detach' : 'run' }) });
 }
