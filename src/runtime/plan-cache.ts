@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OciSpec } from '../spec/oci-types.js';
 import type { CgroupHost, ContainerCgroup } from './cgroups/cgroup-types.js';
-import { fnv1a64, srecStrings } from './state-record.js';
+import { fnv1a64, RecordWriter, srecStrings } from './state-record.js';
 import type { ContainerRecord } from './state.js';
 import { helperPath } from './paths.js';
 
@@ -64,24 +64,6 @@ export function uncacheableReason(spec: OciSpec, o: { consoleSocket?: string; pr
   if (spec.process?.selinuxLabel || spec.process?.apparmorProfile || spec.linux?.mountLabel) return 'MAC label';
   if (Object.keys(spec.annotations ?? {}).some((k) => k.startsWith('run.moat.smack') || k.startsWith('run.moat.overlay'))) return 'smack or overlay annotation';
   return undefined;
-}
-
-class Writer {
-  parts: Buffer[] = [];
-  u32(n: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n >>> 0);
-    this.parts.push(b);
-  }
-  str(s: string | Uint8Array): void {
-    const b = typeof s === 'string' ? Buffer.from(s) : Buffer.from(s);
-    this.u32(b.length);
-    this.parts.push(b);
-  }
-  strs(a: string[]): void {
-    this.u32(a.length);
-    for (const s of a) this.str(s);
-  }
 }
 
 /** The cgroup mounts of /proc/self/mountinfo, one `mountpoint fstype superoptions` line each
@@ -220,7 +202,7 @@ export function storePlanCache(i: PlanCacheInput, config: Uint8Array): void {
     if (s.flags !== want.flags || !same(s.strings, want.strings) || !same(s.owned, want.owned) || !same(s.created, want.created)) return;
     const cg = i.record.cgroup as ContainerCgroup | undefined;
     const sub = (s: string) => s.split(`/moat-${i.id}`).join(`/moat-${PH.id}`);
-    const w = new Writer();
+    const w = new RecordWriter();
     for (const s of [i.key.mode, i.key.root, i.key.bundle, keyFlags(i.key)]) w.str(s);
     w.str(config);
     const facts = hostFacts(i.host);

@@ -30,7 +30,10 @@ export function fnv1a64(b: Uint8Array): bigint {
   return h;
 }
 
-class Writer {
+/** Little-endian u32/u64 and length-prefixed strings: the binary records the C front reads
+ * (state.bin here, Plan cache entries in plan-cache.ts). A text string may hold no NUL (C
+ * handles it as a C string); bytes go as they are. */
+export class RecordWriter {
   parts: Buffer[] = [];
   u32(n: number): void {
     const b = Buffer.alloc(4);
@@ -42,9 +45,9 @@ class Writer {
     b.writeBigUInt64LE(n);
     this.parts.push(b);
   }
-  str(s: string): void {
+  str(s: string | Uint8Array): void {
+    if (typeof s === 'string' && s.includes('\0')) throw new Error('NUL in a record string');
     const b = Buffer.from(s);
-    if (b.includes(0)) throw new Error('NUL in state record string');
     this.u32(b.length);
     this.parts.push(b);
   }
@@ -93,7 +96,7 @@ export function srecStrings(rec: ContainerRecord, rootless = false, freezerKind?
 
 /** Encodes the record that goes next to state.json, whose bytes are `json`. */
 export function encodeStateRecord(rec: ContainerRecord, json: Uint8Array, rootless: boolean): Buffer {
-  const w = new Writer();
+  const w = new RecordWriter();
   const s = srecStrings(rec, rootless);
   w.u32(s.flags);
   w.u32(rec.pid);
