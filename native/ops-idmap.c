@@ -99,7 +99,9 @@ void op_overlay_tree(const struct op *o) {
     log[n > 0 ? n : 0] = 0;
     die(e, "create overlay over `%s`%s%s", o->str[PA_PATH], *log ? ": " : "", log);
   }
-  int m = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)(has(o, PA_ATTR_SET) ? o->num[PA_ATTR_SET] : 0));
+  /* nosuid and nodev whatever the Plan says: defence in depth, no overlay of ours needs them */
+  unsigned attrs = (unsigned)(has(o, PA_ATTR_SET) ? o->num[PA_ATTR_SET] : 0) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
   if (m < 0) die(errno, "mount overlay over `%s`", o->str[PA_PATH]);
   close(fs);
   for (size_t i = 0; i < o->ngroups; i++) {
