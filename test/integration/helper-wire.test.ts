@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -224,6 +224,30 @@ test('a detached clone with an exit file: the waiter forks first, the runtime st
     assert.deepEqual([e.stage, e.opIndex, e.errno], [STAGE_PARENT, 0, ENOENT]);
     // no container was made: the waiter records nothing (it writes only after a clean create)
     assert.equal(existsSync(join(dir, 'exit-status')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// CVE-2019-16884's shape: a mount the config made covers /proc/thread-self/attr, and the exec
+// label goes into an ordinary file. The helper writes a label only into a file on procfs, and
+// takes the fallback path only when the first path's directory is procfs itself.
+test('lsm_attr writes only to procfs: a label file elsewhere, or a fallback past a covered dir, is refused', { skip }, async () => {
+  const EXDEV = 18;
+  const dir = mkdtempSync(join(tmpdir(), 'moat-lsm-'));
+  try {
+    const fake = join(dir, 'exec');
+    writeFileSync(fake, '');
+    const cases = [
+      { op: 'lsm_attr' as const, path: fake, data: 'system_u:system_r:container_t:s0:c1,c2' },
+      { op: 'lsm_attr' as const, path: join(dir, 'apparmor', 'exec'), source: fake, data: 'exec moat-x' },
+      { op: 'lsm_attr' as const, path: '/proc/thread-self/attr/moat-no-such-lsm/exec', source: fake, data: 'exec moat-x' },
+    ];
+    for (const c of cases) {
+      const e = oneError(await runHelper(encodePlan([c, { op: 'exec', args: ['/bin/false'] }])));
+      assert.deepEqual([e.stage, e.opIndex, e.errno], [STAGE_PARENT, 0, EXDEV], `${c.path}: ${e.message}`);
+      assert.equal(readFileSync(fake, 'utf8'), '', 'nothing was written to the ordinary file');
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
