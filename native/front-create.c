@@ -323,7 +323,11 @@ static void node_delete(char **argv, struct front_cmd *c) {
 }
 
 static int make(struct made *m, const struct create_args *a) {
-  if (write_state(m, 0) || make_cgroup(m) || run_plan(m)) return -1;
+  /* the record is written once the cgroup dirs are made: a record written before would name
+   * dirs this command never made, and a later delete would remove them (another's, maybe).  A
+   * front killed between the two leaves empty dirs and no record, never a wrong record.  The
+   * record is rendered first so that undo() knows the dirs of a make_cgroup that failed. */
+  if (render_rec(m) || make_cgroup(m) || write_state(m, 0) || run_plan(m)) return -1;
   if (!(a->run && !a->detach)) {
     while (waitpid(m->helper, NULL, 0) < 0 && errno == EINTR) {}
     m->helper = -1;
