@@ -3,10 +3,11 @@
 // sandbox sees the change at once, and a symlink the sandbox put there is replaced, never
 // followed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runInUserNamespace } from '../../runtime/userns-exec.js';
 import type { SandboxDefinition } from '../definition.js';
+import { NetworkError } from './errors.js';
 import { parseIPv4 } from './subnet.js';
 
 /** The hosts file: loopback, the sandbox's own name, then its peers on a user network. */
@@ -43,7 +44,7 @@ export function hostResolvConf(): string {
 
 function replaceFile(dir: string, name: string, content: string): void {
   const tmp = join(dir, `.moat-${name}.${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o644); // O_EXCL: never through a symlink
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644); // never through a symlink
   try {
     writeSync(fd, content);
   } finally {
@@ -57,12 +58,53 @@ function replaceFile(dir: string, name: string, content: string): void {
   }
 }
 
-/** Writes hosts and resolv.conf into a sandbox's private /etc (rootfs/etc). */
-export function writeSandboxEtc(rootfs: string, hosts: string, resolv: string): void {
+/** Opens rootfs/etc without following a symlink at `etc` (the sandbox can replace its own
+ * /etc, with an overlay template its root is its writable upper layer: a link there to the
+ * host's /etc must not make root write the host's files). undefined when there is none. */
+function openSandboxEtc(rootfs: string): number | undefined {
   const etc = join(rootfs, 'etc');
-  if (!existsSync(etc)) return;
-  replaceFile(etc, 'hosts', hosts);
-  replaceFile(etc, 'resolv.conf', resolv);
+  let st;
+  try {
+    st = lstatSync(etc);
+  } catch {
+    return undefined;
+  }
+  if (st.isSymbolicLink()) throw new NetworkError('ERR_NETWORK_HOST', `${etc} is a symbolic link (to ${safeReadlink(etc)}): refusing to write /etc/hosts and /etc/resolv.conf through it`);
+  if (!st.isDirectory()) throw new NetworkError('ERR_NETWORK_HOST', `${etc} is not a directory: refusing to write /etc/hosts and /etc/resolv.conf`);
+  let fd: number;
+  try {
+    fd = openSync(etc, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw new NetworkError('ERR_NETWORK_HOST', `${etc}: not a real directory (${(e as Error).message}): refusing to write /etc/hosts and /etc/resolv.conf`, { cause: e });
+  }
+  const fst = fstatSync(fd);
+  if (!fst.isDirectory() || fst.ino !== st.ino || fst.dev !== st.dev) {
+    closeSync(fd);
+    throw new NetworkError('ERR_NETWORK_HOST', `${etc} changed while being opened: refusing to write /etc/hosts and /etc/resolv.conf`);
+  }
+  return fd;
+}
+
+function safeReadlink(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '?';
+  }
+}
+
+/** Writes hosts and resolv.conf into a sandbox's private /etc (rootfs/etc), beneath the fd
+ * of that directory opened with O_NOFOLLOW (so neither `etc` nor the files are followed). */
+export function writeSandboxEtc(rootfs: string, hosts: string, resolv: string): void {
+  const fd = openSandboxEtc(rootfs);
+  if (fd === undefined) return;
+  try {
+    const dir = `/proc/self/fd/${fd}`;
+    replaceFile(dir, 'hosts', hosts);
+    replaceFile(dir, 'resolv.conf', resolv);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** writeSandboxEtc for any sandbox: a user's sandbox with subordinate ids owns its /etc under
@@ -73,16 +115,25 @@ export async function writeSandboxEtcOf(def: SandboxDefinition, rootfs: string, 
   const u = def.userns;
   if (u.mode !== 'subids' || process.getuid?.() === 0) return writeSandboxEtc(rootfs, hosts, resolv);
   const etc = join(rootfs, 'etc');
-  if (!existsSync(etc)) return;
+  if (!existsSync(etc) && !isLink(etc)) return;
+  closeSync(openSandboxEtc(rootfs)!); // a clear error for a link; the script checks again
   const src = mkdtempSync(join(dirname(rootfs), '.etc-'));
   try {
     writeFileSync(join(src, 'hosts'), hosts, { mode: 0o644 });
     writeFileSync(join(src, 'resolv.conf'), resolv, { mode: 0o644 });
     const tag = randomBytes(6).toString('hex');
-    const script = 'set -Ce; for f in hosts resolv.conf; do t="$2/.moat-$f.$3"; cat -- "$1/$f" > "$t"; chown -h 1:1 -- "$t"; mv -f -- "$t" "$2/$f"; done';
+    const script = 'set -Ce; if [ -L "$2" ] || [ ! -d "$2" ]; then echo "$2 is not a real directory: refusing to write /etc/hosts" >&2; exit 1; fi; cd -P -- "$2"; for f in hosts resolv.conf; do t="./.moat-$f.$3"; cat -- "$1/$f" > "$t"; chown -h 1:1 -- "$t"; mv -fT -- "$t" "./$f"; done';
     // inside runInUserNamespace's namespace, id 1 is the sandbox's root
     await runInUserNamespace({ uid: u.uid, gid: u.gid, size: u.size }, ['/bin/sh', '-c', script, 'sh', src, etc, tag], `write /etc/hosts of \`${def.name}\``);
   } finally {
     rmSync(src, { recursive: true, force: true });
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

@@ -31,8 +31,10 @@ export function refreshNetworkHosts(layout: Layout, net: NetworkDef): void {
     const peers = net.isolated ? [] : members.filter((p) => p.name !== m.name);
     try {
       writeSandboxEtc(layout.rootfs(m.name), hostsContent(m.hostname, m.address, peers), resolv);
-    } catch {
-      /* a member being deleted meanwhile */
+    } catch (e) {
+      // a member being deleted meanwhile is skipped quietly; a refusal (its /etc replaced by
+      // a link) is said, and that member keeps its old files
+      if ((e as { code?: string }).code === 'ERR_NETWORK_HOST') process.stderr.write(`moat: warning: not refreshing /etc/hosts of \`${m.name}\`: ${(e as Error).message}\n`);
     }
   }
 }

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { ConfigError, IssueList } from '../../spec/issues.js';
 import { defineSandbox } from '../definition.js';
 import { buildConfList, pluginStdin } from './cni-config.js';
-import { hostsContent, resolvContent } from './etc-files.js';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
 import { networkRules } from './host-firewall.js';
 import { pastaPortArgs } from './pasta.js';
 import { formatPublish, parsePublishList } from './publish.js';
@@ -112,4 +115,32 @@ test('sandbox definitions: network modes and --publish', () => {
   assert.match(bad({ network: 'none', publish: ['80:80'] })[0]!, /^--publish\[0\]: network `none` has no address/);
   assert.match(bad({ network: 'host', publish: ['80:80'] })[0]!, /^--publish\[0\]: network `host`/);
   assert.match(bad({ network: 'bridge', publish: ['80:80', 'x'] })[0]!, /^--publish\[1\]/);
+});
+
+test('writeSandboxEtc: a sandbox whose /etc is a symlink (to a stand-in for the host\'s /etc) is refused, the target untouched', () => {
+  const work = mkdtempSync(join(tmpdir(), 'moat-etc-'));
+  try {
+    const hostEtc = join(work, 'host-etc'); // stands in for the host's /etc, never the real one
+    mkdirSync(hostEtc);
+    writeFileSync(join(hostEtc, 'hosts'), 'host hosts\n');
+    writeFileSync(join(hostEtc, 'resolv.conf'), 'host resolv\n');
+    const rootfs = join(work, 'rootfs');
+    mkdirSync(rootfs);
+    symlinkSync(hostEtc, join(rootfs, 'etc')); // what `rm -rf /etc; ln -s /etc /etc` leaves in an overlay's upper layer
+    assert.throws(() => writeSandboxEtc(rootfs, 'new hosts\n', 'new resolv\n'), /etc is a symbolic link .*refusing/);
+    assert.equal(readFileSync(join(hostEtc, 'hosts'), 'utf8'), 'host hosts\n');
+    assert.equal(readFileSync(join(hostEtc, 'resolv.conf'), 'utf8'), 'host resolv\n');
+    assert.deepEqual(readdirSync(hostEtc).sort(), ['hosts', 'resolv.conf']);
+    // the same with a real directory: written (so the refusal above is the check, not a failure)
+    const rootfs2 = join(work, 'rootfs2');
+    mkdirSync(join(rootfs2, 'etc'), { recursive: true });
+    symlinkSync(join(hostEtc, 'hosts'), join(rootfs2, 'etc/hosts')); // a link at the file itself is replaced, not followed
+    writeSandboxEtc(rootfs2, 'new hosts\n', 'new resolv\n');
+    assert.equal(readFileSync(join(rootfs2, 'etc/hosts'), 'utf8'), 'new hosts\n');
+    assert.equal(readFileSync(join(rootfs2, 'etc/resolv.conf'), 'utf8'), 'new resolv\n');
+    assert.deepEqual(readdirSync(join(rootfs2, 'etc')).sort(), ['hosts', 'resolv.conf']);
+    assert.equal(readFileSync(join(hostEtc, 'hosts'), 'utf8'), 'host hosts\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
