@@ -348,12 +348,15 @@ static int reserve(struct front_cmd *c) {
 
 static int run_started(struct made *m, const struct create_args *a, char **argv) {
   struct front_cmd *c = m->c;
+  /* front_start fails only before the start byte is written (the workload has not run) */
   if (front_start(c)) {
     if (m->helper > 0) kill(m->helper, SIGKILL), waitpid(m->helper, NULL, 0);
     c->force = 1;
     if (front_delete(c)) node_delete(argv, c);
-    return -1; /* Node runs the command again from the start */
+    return -1; /* Node runs the command again from the start, and prints the warnings */
   }
+  /* started: from here on the command is ours to the end, never Node's */
+  if (*m->e->warnings) fputs(m->e->warnings, stderr), fflush(stderr);
   if (a->detach) return 0;
   int status = wait_forwarding(m->helper);
   c->force = 1;
@@ -381,8 +384,9 @@ int front_create(struct front_cmd *c, const struct create_args *a, char **argv) 
     front_unlock(c);
   }
   if (m.sock >= 0) close(m.sock);
-  /* printed once the container is made, so that a fall back to Node never prints them twice */
-  if (!rc && *e->warnings) fputs(e->warnings, stderr), fflush(stderr);
+  /* printed once the container is made (for `run`, started), so that a fall back to Node
+   * never prints them twice */
+  if (!rc && !a->run && *e->warnings) fputs(e->warnings, stderr), fflush(stderr);
   if (!rc && a->run) rc = run_started(&m, a, argv);
   free_rec(&m.rec);
   pcache_free(e);
