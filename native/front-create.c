@@ -29,6 +29,7 @@ struct made {
   size_t nmade;              /* cgroup dirs made so far (the first of rec.created) */
   pid_t helper;
   int sock;
+  int pidfd;                 /* the container's first process, opened at MSG_PID */
 };
 
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -230,6 +231,9 @@ static int sync_until_ready(struct made *m) {
     if (type != MSG_PID || len != 4) return -1; /* an error, or a sync point: Node's to handle */
     /* recorded at once, as create.ts does: a create killed from here on leaves a record */
     uint32_t pid = rd32(pl);
+    /* opened now, while the helper (not yet told to go on) keeps the pid from being reused:
+     * undo() signals this process and no other */
+    if (m->pidfd < 0) m->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     snprintf(m->pid_s, sizeof m->pid_s, "%u", pid);
     proc_start(pid, m->start_s, sizeof m->start_s);
     if (write_state(m, pid)) return -1;
@@ -288,8 +292,7 @@ static int write_pid_file(const char *path, const char *pid) {
 /* what create.ts's catch does: kill, remove the cgroup dirs this command made (never one
  * that existed before: a mkdir that met EEXIST is not ours) and the state */
 static void undo(struct made *m) {
-  uint32_t pid = (uint32_t)atol(m->pid_s);
-  if (pid) kill((pid_t)pid, SIGKILL);
+  if (m->pidfd >= 0) syscall(SYS_pidfd_send_signal, m->pidfd, SIGKILL, NULL, 0);
   if (m->helper > 0) kill(m->helper, SIGKILL), waitpid(m->helper, NULL, 0);
   m->helper = -1;
   struct srec mine = { 0 };
@@ -374,7 +377,7 @@ int front_create(struct front_cmd *c, const struct create_args *a, char **argv) 
   else snprintf(bundle, sizeof bundle, a->bundle[0] == '/' ? "%s" : "%s/%s", a->bundle[0] == '/' ? a->bundle : cwd, a->bundle);
   struct pcache *e = lookup(a->run ? (a->detach ? "run-detach" : "run") : "create", c->root, bundle, a->no_pivot ? "no-pivot" : "");
   if (!e) return -1;
-  struct made m = { .c = c, .e = e, .helper = -1, .sock = -1, .pid_s = "0" };
+  struct made m = { .c = c, .e = e, .helper = -1, .sock = -1, .pidfd = -1, .pid_s = "0" };
   m.val[0] = m.pid_s, m.val[1] = m.start_s, m.val[2] = m.created_s, m.val[3] = c->id;
   iso_now(m.created_s, sizeof m.created_s);
   int rc = -1;
@@ -384,6 +387,7 @@ int front_create(struct front_cmd *c, const struct create_args *a, char **argv) 
     front_unlock(c);
   }
   if (m.sock >= 0) close(m.sock);
+  if (m.pidfd >= 0) close(m.pidfd);
   /* printed once the container is made (for `run`, started), so that a fall back to Node
    * never prints them twice */
   if (!rc && !a->run && *e->warnings) fputs(e->warnings, stderr), fflush(stderr);

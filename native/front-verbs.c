@@ -164,21 +164,59 @@ static int cgroup_pids(const char *dir, pid_t *out, int max) {
   return k;
 }
 
-static int send_sig(pid_t pid, int sig) {
-  return kill(pid, sig) && errno != ESRCH ? -1 : 0;
+
+/* Signals go through pidfds, never to a bare pid: a pid checked and then signalled may have
+ * been reused in between.  A pidfd names one process for good, so the check is made after it
+ * is opened. */
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static int pidfd_signal(int pfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0); }
+
+/* the container's first process, if it is still the one recorded (its start time); 0 if gone */
+static int signal_first(const struct srec *r, int sig) {
+  int pfd = pidfd_open_((pid_t)r->pid);
+  if (pfd < 0) return errno == ESRCH ? 0 : -1;
+  int rc = same_process(r) && pidfd_signal(pfd, sig) && errno != ESRCH ? -1 : 0;
+  close(pfd);
+  return rc;
+}
+
+/* every process in DIR/cgroup.procs but ourselves: a pidfd is opened for each pid listed, then
+ * the list is read again, and only a pid still listed is signalled through its pidfd (a pidfd
+ * whose process died meanwhile fails with ESRCH, whatever now has its pid).  Returns how many
+ * were signalled (in *sent); -2 if the list is unreadable, -1 if a signal fails. */
+static int signal_cgroup(const char *dir, int sig, int *sent) {
+  static pid_t pids[4096], again[4096];
+  static int pfds[4096];
+  *sent = 0;
+  int n = cgroup_pids(dir, pids, 4096), rc = 0;
+  if (n < 0) return -2;
+  for (int base = 0; base < n; base += 256) {
+    int k = n - base < 256 ? n - base : 256;
+    for (int i = 0; i < k; i++) pfds[i] = pids[base + i] == getpid() ? -1 : pidfd_open_(pids[base + i]);
+    int m = cgroup_pids(dir, again, 4096);
+    for (int i = 0; i < k; i++) {
+      if (pfds[i] < 0) continue;
+      int listed = 0;
+      for (int j = 0; j < m && !listed; j++) listed = again[j] == pids[base + i];
+      if (listed) {
+        if (!pidfd_signal(pfds[i], sig)) ++*sent;
+        else if (errno != ESRCH) rc = -1;
+      }
+      close(pfds[i]);
+    }
+  }
+  return rc;
 }
 
 int front_kill(struct front_cmd *c) {
   struct srec r;
   if (load(c, &r)) return -1;
   enum status s = status_of(c, &r);
-  int sig = parse_signal(c->signal), rc = -1;
-  pid_t pids[4096];
-  int n = c->all && *r.str[SREC_PROCS_DIR] ? cgroup_pids(r.str[SREC_PROCS_DIR], pids, 4096) : 0;
-  if (n <= 0) pids[0] = (pid_t)r.pid, n = 1;
+  int sig = parse_signal(c->signal), rc = -1, sent = 0;
   if ((s == ST_CREATED || s == ST_RUNNING) && sig) {
-    rc = 0;
-    for (int i = 0; i < n && !rc; i++) rc = send_sig(pids[i], sig);
+    rc = c->all && *r.str[SREC_PROCS_DIR] ? signal_cgroup(r.str[SREC_PROCS_DIR], sig, &sent) : 0;
+    /* an unreadable or empty list: the first process */
+    if (rc == -2 || (!rc && !sent)) rc = signal_first(&r, sig);
   }
   srec_free(&r);
   return rc;
@@ -257,18 +295,17 @@ static int wait_gone(const struct srec *r, int ms) {
 
 /* SIGKILLs every process in the dirs moat created (never ourselves); returns how many were left */
 static int kill_owned(const struct srec *r) {
-  int left = 0;
-  pid_t pids[4096];
+  int left = 0, sent;
   for (size_t i = 0; i < r->nowned; i++) {
-    int n = cgroup_pids(r->owned[i], pids, 4096);
-    for (int k = 0; k < n; k++) if (pids[k] != getpid() && kill(pids[k], SIGKILL) == 0) left++;
+    signal_cgroup(r->owned[i], SIGKILL, &sent);
+    left += sent;
   }
   return left;
 }
 
 /* killContainerCgroup + waitGone: cgroup.kill where cgroup2 has it, then each pid */
 static int kill_container(const struct srec *r) {
-  if (kill((pid_t)r->pid, SIGKILL) && errno != ESRCH) return -1;
+  if (signal_first(r, SIGKILL)) return -1;
   if (*r->str[SREC_KILL_DIR]) {
     char p[4200];
     snprintf(p, sizeof p, "%s/cgroup.kill", r->str[SREC_KILL_DIR]);
