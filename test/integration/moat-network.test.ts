@@ -189,6 +189,29 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     }
   });
 
+  test('a neighbour routing to the sandbox subnet through the host reaches only published ports; without moat\'s rules it would reach the rest', () => {
+    const subnet = '10.129.0.0/16';
+    net.inOutside('ip', ['route', 'add', subnet, 'via', HOST_ADDR]);
+    const forwarding = net.inHost('sysctl', ['-n', 'net.ipv4.ip_forward']).trim();
+    net.inHost('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    try {
+      const tcp = (host: string, port: number) => net.try(net.outside, 'busybox', ['nc', '-w', '3', host, String(port)], 10_000).code === 0;
+      assert.ok(tcp(HOST_ADDR, 8081), 'control: the published port answers');
+      assert.ok(!tcp(addr.vs1!, 80), 'the unpublished (direct) port 80 of vs1 answered the neighbour');
+      assert.ok(!tcp(addr.vs2!, 2222), 'the unpublished (direct) port 2222 of vs2 answered the neighbour');
+      // the same with moat's FORWARD chain unhooked (in the test's own namespace): it connects
+      net.inHost('iptables', ['-w', '-D', 'FORWARD', '-j', 'MOAT-FORWARD']);
+      try {
+        assert.ok(tcp(addr.vs1!, 80), 'without MOAT-FORWARD the neighbour reaches the unpublished port');
+      } finally {
+        net.inHost('iptables', ['-w', '-I', 'FORWARD', '1', '-j', 'MOAT-FORWARD']);
+      }
+    } finally {
+      net.inHost('sysctl', ['-qw', `net.ipv4.ip_forward=${forwarding}`]);
+      net.inOutside('ip', ['route', 'del', subnet, 'via', HOST_ADDR]);
+    }
+  });
+
   test('a host port can be published once; bad --publish values name the field', async () => {
     await s.ok(['create', 'dup', '--template', 'busybox', '--network', 'bridge', '-p', '8081:80']);
     const r = await s.moat(['start', 'dup']);

@@ -9,7 +9,11 @@
 //                 isolated, traffic between its own members: so networks do not reach each
 //                 other, and on isolated ones (moat0, `--isolated`) a member cannot reach
 //                 another through the host (a frame sent to the gateway's MAC with a peer's
-//                 IP); bridge port isolation stops the direct (layer 2) path, this the routed
+//                 IP); bridge port isolation stops the direct (layer 2) path, this the routed;
+//                 traffic from a bridge to 169.254.0.0/16 (metadata services) is refused;
+//                 traffic INTO a bridge from elsewhere (a LAN neighbour routing to the
+//                 sandbox subnet via the host) passes only as a reply or when DNATed to a
+//                 published port, so unpublished ports are unreachable
 //
 // Every rule carries the comment `moat:NETWORK`; a network's rules are added when its first
 // sandbox joins and removed when its last one leaves, and the chains go with the last rule.
@@ -42,6 +46,13 @@ export function networkRules(net: Pick<NetworkDef, 'name' | 'bridge' | 'isolated
   // traffic through iptables); else nothing routed from this bridge to any moat bridge
   if (!net.isolated) rules.push([FORWARD, ['-i', net.bridge, '-o', net.bridge, ...c, '-j', 'RETURN']]);
   rules.push([FORWARD, ['-i', net.bridge, '-o', 'moat+', '-m', 'conntrack', '!', '--ctstate', 'DNAT', ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
+  // no sandbox reaches the link-local range (cloud metadata services, 169.254.169.254)
+  rules.push([FORWARD, ['-i', net.bridge, '-d', '169.254.0.0/16', ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
+  // into the bridge from anywhere else (a neighbour routing to the sandboxes' subnet through
+  // the host): only replies and connections DNATed to a published port
+  rules.push([FORWARD, ['-o', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...c, '-j', 'ACCEPT']]);
+  rules.push([FORWARD, ['-o', net.bridge, '-m', 'conntrack', '--ctstate', 'DNAT', ...c, '-j', 'ACCEPT']]);
+  rules.push([FORWARD, ['-o', net.bridge, ...c, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable']]);
   return rules;
 }
 

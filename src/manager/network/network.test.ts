@@ -81,9 +81,16 @@ test('host rules: replies only from a bridge to the host; no routing between moa
     'MOAT-INPUT -i moat0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment moat:moat0 -j ACCEPT',
     'MOAT-INPUT -i moat0 -m comment --comment moat:moat0 -j REJECT --reject-with icmp-port-unreachable',
     'MOAT-FORWARD -i moat0 -o moat+ -m conntrack ! --ctstate DNAT -m comment --comment moat:moat0 -j REJECT --reject-with icmp-port-unreachable',
+    'MOAT-FORWARD -i moat0 -d 169.254.0.0/16 -m comment --comment moat:moat0 -j REJECT --reject-with icmp-port-unreachable',
+    'MOAT-FORWARD -o moat0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment moat:moat0 -j ACCEPT',
+    'MOAT-FORWARD -o moat0 -m conntrack --ctstate DNAT -m comment --comment moat:moat0 -j ACCEPT',
+    'MOAT-FORWARD -o moat0 -m comment --comment moat:moat0 -j REJECT --reject-with icmp-port-unreachable',
   ]);
   const shared = networkRules({ name: 'web', bridge: 'moat1', isolated: false }).map(([c, r]) => `${c} ${r.join(' ')}`);
-  assert.ok(shared.indexOf('MOAT-FORWARD -i moat1 -o moat1 -m comment --comment moat:web -j RETURN') < shared.findIndex((r) => r.includes('-o moat+')));
+  const ret = shared.indexOf('MOAT-FORWARD -i moat1 -o moat1 -m comment --comment moat:web -j RETURN');
+  assert.ok(ret >= 0 && ret < shared.findIndex((r) => r.includes('-o moat+')));
+  // members' own traffic returns before the rule closing the bridge to the rest
+  assert.ok(ret < shared.indexOf('MOAT-FORWARD -o moat1 -m comment --comment moat:web -j REJECT --reject-with icmp-port-unreachable'));
 });
 
 test('/etc/hosts and resolv.conf of a networked sandbox', () => {
