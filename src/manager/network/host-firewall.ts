@@ -60,12 +60,13 @@ function ensureChain(chain: string, from: string): void {
   if (!ipt(['-S', chain]).ok) must(['-N', chain]);
   // first in its parent chain: before the firewall plugin's CNI-FORWARD accepts the
   // sandbox's traffic (the plugin inserts its own jump at the top on each ADD)
-  const rules = ipt(['-S', from]).out.split('\n').filter((l) => l.startsWith('-A '));
-  if (rules[0] === `-A ${from} -j ${chain}`) return;
-  while (ipt(['-D', from, '-j', chain]).ok) {
-    /* removed a jump that was not first */
-  }
+  const jump = `-A ${from} -j ${chain}`;
+  const listed = () => ipt(['-S', from]).out.split('\n').filter((l) => l.startsWith('-A '));
+  if (listed()[0] === jump) return;
+  // the new jump goes in first, then later copies go by number (never a moment without one)
   must(['-I', from, '1', '-j', chain]);
+  const rules = listed();
+  for (let i = rules.length - 1; i >= 1; i--) if (rules[i] === jump) must(['-D', from, String(i + 1)]);
 }
 
 /** Adds a network's rules (idempotent), and puts moat's chains first. */
