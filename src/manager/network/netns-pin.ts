@@ -3,7 +3,7 @@
 // addresses the bridge plugin reads there to remove its masquerade rules. Without the pin,
 // a sandbox killed before moat tears it down takes its veth with it but leaves those rules.
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { NetworkError } from './errors.js';
 
 function unescapeMount(s: string): string {
@@ -15,10 +15,31 @@ export function isMounted(path: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescapeMount(l.split(' ')[4] ?? '') === path);
 }
 
-/** Bind-mounts /proc/PID/ns/net on `path`. */
+/** Throws if process `pid` is in moat's own or init's network namespace: a sandbox's pid
+ * reused by a host process would otherwise make CNI ADD/DEL act on the host's namespace. */
+export function refuseHostNetns(pid: number): void {
+  let ino: number;
+  try {
+    ino = statSync(`/proc/${pid}/ns/net`).ino;
+  } catch (e) {
+    throw new NetworkError('ERR_NETWORK_HOST', `the network namespace of process ${pid}: ${(e as Error).message}`, { cause: e });
+  }
+  for (const other of ['/proc/self/ns/net', '/proc/1/ns/net']) {
+    let o: number | undefined;
+    try {
+      o = statSync(other).ino;
+    } catch {
+      continue;
+    }
+    if (o === ino) throw new NetworkError('ERR_NETWORK_HOST', `process ${pid} is in the host's network namespace (${other}): refusing to pin it as a sandbox's (its pid reused?)`);
+  }
+}
+
+/** Bind-mounts /proc/PID/ns/net on `path`, never the host's own namespace. */
 export function pinNetns(pid: number, path: string): void {
   closeSync(openSync(path, 'a', 0o600));
   if (isMounted(path)) return;
+  refuseHostNetns(pid);
   try {
     execFileSync('mount', ['--bind', `/proc/${pid}/ns/net`, path], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {

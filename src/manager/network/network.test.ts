@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
 import { networkRules } from './host-firewall.js';
+import { pinNetns } from './netns-pin.js';
 import { pastaPortArgs } from './pasta.js';
 import { formatPublish, parsePublishList } from './publish.js';
 import { formatSubnet, gatewayOf, overlaps, parseRouteDst, parseSubnet, pickFreeSubnet, type Subnet } from './subnet.js';
@@ -147,6 +148,15 @@ test('writeSandboxEtc: a sandbox whose /etc is a symlink (to a stand-in for the 
     assert.equal(readFileSync(join(rootfs2, 'etc/resolv.conf'), 'utf8'), 'new resolv\n');
     assert.deepEqual(readdirSync(join(rootfs2, 'etc')).sort(), ['hosts', 'resolv.conf']);
     assert.equal(readFileSync(join(hostEtc, 'hosts'), 'utf8'), 'host hosts\n');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('pinNetns refuses a process in the host\'s own network namespace (a reused pid)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'moat-pin-'));
+  try {
+    assert.throws(() => pinNetns(process.pid, join(work, 'pin')), /host's network namespace.*refusing to pin/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
