@@ -84,6 +84,9 @@ void op_overlay_tree(const struct op *o);
 
 /* waiter.c: forked first for a detached clone op with PATH (its exit status file) */
 void start_waiter(const char *path);
+/* in the plan executor: tells the waiter the pid of the container's first process (0 in the
+ * cloned child: it only drops its copy of the pipe) */
+void waiter_report(pid_t pid);
 int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
 __attribute__((noreturn)) void run_plan_fd(int fd);

@@ -196,6 +196,7 @@ int op_clone(const struct op *o) {
   if (pid == 0) {
     char b;
     close(go[1]);
+    waiter_report(0);
     H.stage = STAGE_CHILD;
     if (relay[0] >= 0) { close(relay[0]); H.console_sock = relay[1]; }
     if (read(go[0], &b, 1) != 1) _exit(1);
@@ -219,6 +220,7 @@ int op_clone(const struct op *o) {
   if (H.seccomp_sock >= 0) { close(H.seccomp_sock); H.seccomp_sock = -1; }
   write_maps(pid, o);
   uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
+  waiter_report(pid);
   if (send_msg(MSG_PID, p, 4)) { kill(pid, SIGKILL); die(EPIPE, "report pid"); }
   if (write(go[1], "g", 1) != 1) die(errno, "start container process");
   close(go[1]);

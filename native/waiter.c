@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,29 @@ static void write_status(int dir, const char *name, int code) {
   if (!ok || renameat(dir, tmp, dir, name) < 0) unlinkat(dir, tmp, 0);
 }
 
+/* the write end, in the plan executor, of the pipe that tells the waiter the pid of the
+ * container's first process (-1 elsewhere and once used) */
+static int pid_pipe = -1;
+
+void waiter_report(pid_t pid) {
+  if (pid_pipe < 0) return;
+  if (pid > 0) (void)!write(pid_pipe, &pid, sizeof pid);
+  close(pid_pipe);
+  pid_pipe = -1;
+}
+
+/* closes every fd but the three given (in any order) */
+static void close_all_but(int a, int b, int c) {
+  int k[3] = { a, b, c }, t;
+  for (int i = 0; i < 3; i++) for (int j = i + 1; j < 3; j++) if (k[j] < k[i]) t = k[i], k[i] = k[j], k[j] = t;
+  unsigned lo = 0;
+  for (int i = 0; i < 3; i++) {
+    if ((unsigned)k[i] > lo) syscall(SYS_close_range, lo, (unsigned)k[i] - 1, 0);
+    lo = (unsigned)k[i] + 1;
+  }
+  syscall(SYS_close_range, lo, ~0U, 0);
+}
+
 void start_waiter(const char *path) {
   char copy[4096], copy2[4096];
   if (strlen(path) >= sizeof copy) die(ENAMETOOLONG, "exit status file");
@@ -43,14 +67,15 @@ void start_waiter(const char *path) {
   const char *name = basename(copy2);
   int dir = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) die(errno, "open the dir of `%s`", path);
-  int relay[2];
-  if (pipe2(relay, O_CLOEXEC) < 0) die(errno, "pipe");
+  int relay[2], pids[2];
+  if (pipe2(relay, O_CLOEXEC) < 0 || pipe2(pids, O_CLOEXEC) < 0) die(errno, "pipe");
   pid_t w = fork();
   if (w < 0) die(errno, "fork the exit waiter");
   if (w > 0) {
     /* the runtime's child: exit as the plan executor does */
     int code = 1;
     close(relay[1]);
+    close(pids[0]), close(pids[1]);
     close(dir);
     if (H.sync_fd >= 0) { close(H.sync_fd); H.sync_fd = -1; }
     while (read(relay[0], &code, sizeof code) < 0 && errno == EINTR) {}
@@ -63,11 +88,14 @@ void start_waiter(const char *path) {
   if (exec < 0) die(errno, "fork the plan executor");
   if (exec == 0) {
     close(relay[1]);
+    close(pids[0]);
     close(dir);
+    pid_pipe = pids[1]; /* the clone op writes its child's pid here (waiter_report) */
     return; /* the plan goes on here */
   }
+  close(pids[1]);
   /* the waiter: nothing of the runtime's (its socket, stdio) stays open here */
-  for (int fd = 0; fd < 1024; fd++) if (fd != relay[1] && fd != dir) close(fd);
+  close_all_but(relay[1], dir, pids[0]);
   int null = open("/dev/null", O_RDWR);
   if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
   signal(SIGHUP, SIG_IGN);
@@ -76,17 +104,22 @@ void start_waiter(const char *path) {
   int st = 0, code;
   while (waitpid(exec, &st, 0) < 0 && errno == EINTR) {}
   code = status_code(st);
+  /* the container's first process: its pid, from the executor (none if create failed) */
+  pid_t first = 0;
+  ssize_t n;
+  do n = read(pids[0], &first, sizeof first); while (n < 0 && errno == EINTR);
+  if (n != sizeof first || code != 0) first = 0;
+  close(pids[0]);
   (void)!write(relay[1], &code, sizeof code);
   close(relay[1]);
-  /* the container's process, handed to us when the executor exited (none if create failed) */
-  int seen = 0, last = 0;
+  /* the container's processes, handed to us when the executor exited: only the first one's
+   * status is the container's; orphans it leaves (a daemon's double fork) are reaped too,
+   * whenever they end, but their status is nobody's */
   for (;;) {
     pid_t c = waitpid(-1, &st, 0);
     if (c < 0 && errno == EINTR) continue;
     if (c < 0) break;
-    seen = 1;
-    last = status_code(st);
+    if (first > 0 && c == first) write_status(dir, name, status_code(st));
   }
-  if (code == 0 && seen) write_status(dir, name, last);
   _exit(0);
 }
