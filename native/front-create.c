@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -281,12 +282,16 @@ static void iso_now(char *out, size_t n) {
 /* writePidFile of create.ts: a temporary file beside it, renamed over */
 static int write_pid_file(const char *path, const char *pid) {
   char dir[4096], tmp[4200];
-  snprintf(dir, sizeof dir, "%s", path);
+  uint64_t rnd;
+  if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir) return -1;
   char *slash = strrchr(dir, '/');
   if (slash) slash[slash == dir ? 1 : 0] = 0;
-  snprintf(tmp, sizeof tmp, "%s/.%d.pid", slash ? dir : ".", (int)getpid());
-  if (write_file_at(AT_FDCWD, tmp, pid, strlen(pid), O_TRUNC)) return -1;
-  return rename(tmp, path);
+  /* an unpredictable name, made new and never through a symlink: the dir may be others' too */
+  if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) return -1;
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%d.%016llx.pid", slash ? dir : ".", (int)getpid(), (unsigned long long)rnd) >= sizeof tmp) return -1;
+  if (write_file_at(AT_FDCWD, tmp, pid, strlen(pid), O_EXCL | O_NOFOLLOW)) { if (errno != EEXIST) unlink(tmp); return -1; }
+  if (rename(tmp, path)) { unlink(tmp); return -1; }
+  return 0;
 }
 
 /* what create.ts's catch does: kill, remove the cgroup dirs this command made (never one

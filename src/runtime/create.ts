@@ -1,5 +1,6 @@
 // create: from a bundle to a container that waits, fully set up, for `start`.
-import { writeFileSync, renameSync } from 'node:fs';
+import { closeSync, constants as fsc, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
@@ -54,10 +55,15 @@ function cgroupMountDirs(cg: ContainerCgroup): Record<string, string> {
   return out;
 }
 
+// a temporary file of an unpredictable name, made new (never one planted there, nor followed
+// through a symlink: the pid file's dir may be writable by others), renamed over the pid file
 function writePidFile(path: string, pid: number): void {
-  const tmp = join(dirname(path), `.${process.pid}.pid`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
+  const tmp = join(dirname(path), `.${process.pid}.${randomBytes(8).toString('hex')}.pid`);
+  const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+  try {
+    try { writeFileSync(fd, String(pid)); } finally { closeSync(fd); }
+    renameSync(tmp, path);
+  } catch (e) { rmSync(tmp, { force: true }); throw e; }
 }
 
 // the container's cgroup with the id placeholder of the Plan cache in its dirs

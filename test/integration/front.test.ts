@@ -4,7 +4,7 @@
 // truncated, stale, missing or symlinked record, bad input, a held lock, hooks, no helper.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, frontPath, isRoot, runCli, timeScale, type CliResult } from '../lib/bundle.js';
@@ -289,6 +289,35 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
     assert.equal((await node(['delete', '-f', id])).code, 0);
     served(await front(['delete', '-f', warm]), 'delete');
     for (const x of [id, warm]) assertNoLeftovers(s.state.root, x);
+  });
+
+  test('the pid file is written through a new file of an unpredictable name: a symlink planted at the old name `.<pid>.pid` is never followed (front and Node)', async () => {
+    const b = pausing();
+    const warm = uniqueId('warm');
+    miss(await front(['create', '-b', b.dir, warm]));
+    const ids = [warm];
+    const victim = join(b.dir, 'victim');
+    // the shell plants the symlink at `.$$.pid` and execs the CLI: bin/moat-oci, the helper's
+    // sealed re-exec and Node all keep that pid, so the old name is exactly this one
+    const plant = ['sh', '-c', 'ln -s "$0" "$1/.$$.pid" && shift && exec "$@"'];
+    for (const [how, env] of [['front', { MOAT_OCI_FRONT: '1', MOAT_OCI_FRONT_DEBUG: '1' }], ['node', { MOAT_OCI_FRONT: '0' }]] as const) {
+      writeFileSync(victim, 'untouched');
+      const dir = mkdtempSync(join(b.dir, 'pids-'));
+      const pidFile = join(dir, 'c.pid');
+      const id = uniqueId('pf');
+      ids.push(id);
+      const r = await runCli(['--root', s.state.root, 'create', '-b', b.dir, '--pid-file', pidFile, id], { env, wrapper: [...plant, victim, dir] });
+      if (how === 'front') hit(r), served(r, 'create');
+      assert.equal(r.code, 0, `${how}: ${r.stderr}`);
+      assert.equal(readFileSync(victim, 'utf8'), 'untouched', `${how}: the file the planted symlink points to is untouched`);
+      const st = JSON.parse((await node(['state', id])).stdout);
+      assert.equal(Number(readFileSync(pidFile, 'utf8')), st.pid, `${how}: the pid file holds the pid`);
+      const rest = readdirSync(dir).filter((n) => n !== 'c.pid');
+      assert.equal(rest.length, 1, `${how}: no temporary file left: ${rest.join(' ')}`);
+      assert.ok(lstatSync(join(dir, rest[0]!)).isSymbolicLink(), `${how}: the planted symlink is all that is left`);
+    }
+    for (const id of ids) assert.equal((await node(['delete', '-f', id])).code, 0);
+    for (const id of ids) assertNoLeftovers(s.state.root, id);
   });
 
   test('one changed byte of config.json misses, and Node makes the new container', async () => {
