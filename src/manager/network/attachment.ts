@@ -35,6 +35,8 @@ export interface HelperAttachment {
    * started by a command killed before it recorded the pid is still found */
   marker: string;
   pid?: number;
+  /** the helper's start time (/proc/PID/stat field 22), recorded with the pid */
+  pidStart?: number;
   /** a pin of the sandbox's network namespace the helper was given, if any */
   netnsPin?: string;
   publish: PortMapping[];

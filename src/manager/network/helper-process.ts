@@ -1,9 +1,13 @@
 // The user-mode network helpers (pasta, slirp4netns) run as long as their sandbox, outliving
 // the `moat start` that launched them. Each has a marker path (unique to its sandbox) on its
-// command line: teardown finds the helper by its recorded pid or, if moat was killed before
-// recording it, by scanning /proc for the marker, and never signals a process without it.
+// command line: teardown finds the helper by its recorded pid (with the process's start time,
+// recorded with it) or, if moat was killed before recording it, by scanning /proc for the
+// marker. A process is signalled only if it is a helper by every sign: its executable name
+// (pasta, passt*, slirp4netns), our uid, our network namespace (a sandbox's processes are in
+// the sandbox's, so one carrying the marker in its argv is never taken), the marker on its
+// command line, and, when recorded, its start time (a reused pid is another process).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 /** The command line of a process (empty if it is gone). */
 function cmdline(pid: number): string[] {
@@ -14,32 +18,83 @@ function cmdline(pid: number): string[] {
   }
 }
 
-/** Pids of live processes whose command line holds `marker` as one argument. */
-export function findHelpers(marker: string, pid?: number): number[] {
-  if (pid && cmdline(pid).includes(marker)) return [pid];
+/** comm and start time (clock ticks since boot) of a process, undefined if it is gone. */
+export function procStat(pid: number): { comm: string; start: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = s.lastIndexOf(')');
+    const rest = s.slice(close + 2).split(' ');
+    return { comm: s.slice(s.indexOf('(') + 1, close), start: Number(rest[19]) }; // field 22
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time of process `pid` (to record with the pid), undefined if it is gone. */
+export function startTimeOf(pid: number): number | undefined {
+  return procStat(pid)?.start;
+}
+
+const HELPER_NAME = /^(pasta|passt|slirp4netns)(\.[A-Za-z0-9_]+)?$/;
+
+function netnsIno(pid: number | 'self'): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/ns/net`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function holdsMarker(pid: number, marker: string): boolean {
+  return cmdline(pid).some((a) => a === marker || a.endsWith(`=${marker}`));
+}
+
+/** True if `pid` is a helper holding `marker` by every sign (see the header). */
+function isHelper(pid: number, marker: string, start?: number): boolean {
+  const st = procStat(pid);
+  if (!st || !HELPER_NAME.test(st.comm)) return false;
+  if (start !== undefined && st.start !== start) return false;
+  try {
+    if (statSync(`/proc/${pid}`).uid !== (process.getuid?.() ?? 0)) return false;
+  } catch {
+    return false;
+  }
+  const own = netnsIno('self');
+  if (own === undefined || netnsIno(pid) !== own) return false;
+  return holdsMarker(pid, marker);
+}
+
+/** Pids of live helpers holding `marker`: the recorded one if it still is one, else (no pid
+ * recorded) those found by scanning /proc. */
+export function findHelpers(marker: string, pid?: number, start?: number): number[] {
+  if (pid) return isHelper(pid, marker, start) ? [pid] : [];
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    if (cmdline(Number(d)).some((a) => a === marker || a.endsWith(`=${marker}`))) out.push(Number(d));
+    if (isHelper(Number(d), marker)) out.push(Number(d));
   }
   return out;
 }
 
-/** SIGTERMs the helpers holding `marker`, then SIGKILLs what is left after a short wait. */
-export async function stopHelpers(marker: string, pid?: number): Promise<void> {
-  let pids = findHelpers(marker, pid);
-  for (const p of pids) process.kill(p, 'SIGTERM');
-  for (let i = 0; i < 50 && pids.length; i++) {
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // gone meanwhile
+  }
+}
+
+/** SIGTERMs the helpers holding `marker`, then SIGKILLs what is left after a short wait;
+ * each one checked again before each signal. */
+export async function stopHelpers(marker: string, pid?: number, start?: number): Promise<void> {
+  const found = findHelpers(marker, pid, start).map((p) => ({ p, s: startTimeOf(p) }));
+  for (const { p } of found) signal(p, 'SIGTERM');
+  let left = found;
+  for (let i = 0; i < 50 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 20));
-    pids = pids.filter((p) => findHelpers(marker, p).length);
+    left = left.filter(({ p, s }) => isHelper(p, marker, s));
   }
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  for (const { p, s } of left) if (isHelper(p, marker, s)) signal(p, 'SIGKILL');
 }
 
 /** The global IPv4 addresses in the network namespace of `pid` (`A.B.C.D/N`). */

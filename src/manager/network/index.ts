@@ -132,7 +132,7 @@ export async function tearDownNetwork(layout: Layout, def: SandboxDefinition): P
     if (!a) return;
     if (a.kind === 'cni') detachCni(layout, def.name, a);
     else {
-      await stopHelpers(a.marker, a.pid);
+      await stopHelpers(a.marker, a.pid, a.pidStart);
       if (a.netnsPin) unpinNetns(a.netnsPin);
       removeAttachment(layout, def.name);
     }

@@ -1,5 +1,6 @@
 // Pure parts of networking: --publish parsing, subnets, the CNI config list, moat's iptables
 // rules, the /etc files, and the network options of a sandbox definition.
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, IssueList } from '../../spec/issues.js';
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostsContent, resolvContent, writeSandboxEtc } from './etc-files.js';
+import { findHelpers, startTimeOf, stopHelpers } from './helper-process.js';
 import { networkRules } from './host-firewall.js';
 import { pinNetns } from './netns-pin.js';
 import { pastaPortArgs } from './pasta.js';
@@ -158,6 +160,34 @@ test('pinNetns refuses a process in the host\'s own network namespace (a reused 
   try {
     assert.throws(() => pinNetns(process.pid, join(work, 'pin')), /host's network namespace.*refusing to pin/);
   } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('helpers are signalled only when they are one by name, uid, namespace and recorded start time', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'moat-helper-'));
+  const marker = join(work, 'slirp.sock');
+  const keep = 'setTimeout(() => {}, 60000)';
+  symlinkSync(process.execPath, join(work, 'pasta')); // an executable named like a helper
+  const helper = spawn(join(work, 'pasta'), ['-e', keep, '--', `--api-socket=${marker}`], { stdio: 'ignore' });
+  const other = spawn(process.execPath, ['-e', keep, marker], { stdio: 'ignore' }); // the marker in an unrelated argv
+  const exited = (c: typeof helper) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)));
+  try {
+    let start: number | undefined;
+    for (let i = 0; i < 200 && !(start = startTimeOf(helper.pid!)); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !findHelpers(marker).includes(helper.pid!); i++) await new Promise((r) => setTimeout(r, 10)); // until exec'd
+    assert.deepEqual(findHelpers(marker), [helper.pid], 'the scan finds the helper (marker as --api-socket=), not the other process');
+    assert.deepEqual(findHelpers(marker, other.pid), [], 'a recorded pid that is not a helper');
+    assert.deepEqual(findHelpers(marker, helper.pid, start! + 1), [], 'a recorded pid whose start time differs (reused)');
+    await stopHelpers(marker, helper.pid, start! + 1);
+    assert.equal(helper.exitCode ?? helper.signalCode, null, 'a reused pid was signalled');
+    await stopHelpers(marker, helper.pid, start);
+    await exited(helper);
+    assert.equal(helper.signalCode, 'SIGTERM');
+    await stopHelpers(marker, helper.pid, start); // gone: no ESRCH
+    assert.equal(other.exitCode ?? other.signalCode, null, 'the process with the marker in its argv was signalled');
+  } finally {
+    for (const c of [helper, other]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
   }
 });

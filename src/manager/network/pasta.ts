@@ -13,7 +13,7 @@ import type { Layout } from '../layout.js';
 import { crashPoint } from '../crash.js';
 import { writeAttachment, type HelperAttachment } from './attachment.js';
 import { NetworkError } from './errors.js';
-import { netnsAddresses } from './helper-process.js';
+import { netnsAddresses, startTimeOf } from './helper-process.js';
 import { pinNetns } from './netns-pin.js';
 import { netnsDir } from './store.js';
 import type { PortMapping } from './publish.js';
@@ -62,6 +62,7 @@ export function startPasta(layout: Layout, def: SandboxDefinition, pid: number, 
   }
   crashPoint('network:helper-started');
   a.pid = Number(readFileSync(marker, 'utf8').trim()) || undefined;
+  if (a.pid) a.pidStart = startTimeOf(a.pid);
   a.addresses = netnsAddresses(pid);
   writeAttachment(layout, def.name, a);
   return a;

@@ -11,7 +11,7 @@ import type { Layout } from '../layout.js';
 import { crashPoint } from '../crash.js';
 import { writeAttachment, type HelperAttachment } from './attachment.js';
 import { NetworkError } from './errors.js';
-import { netnsAddresses } from './helper-process.js';
+import { netnsAddresses, startTimeOf } from './helper-process.js';
 import type { PortMapping } from './publish.js';
 
 /** The sandbox's address in slirp4netns's default network. */
@@ -64,6 +64,7 @@ export async function startSlirp(layout: Layout, def: SandboxDefinition, pid: nu
   crashPoint('network:helper-started');
   if (child.pid) {
     a.pid = child.pid;
+    a.pidStart = startTimeOf(child.pid);
     writeAttachment(layout, def.name, a);
   }
   if (ready) throw new NetworkError('ERR_NETWORK_HELPER', `start slirp4netns: ${ready}`);
