@@ -45,7 +45,7 @@ export async function startSlirp(layout: Layout, def: SandboxDefinition, pid: nu
   writeAttachment(layout, def.name, a); // before the helper exists
   rmSync(marker, { force: true });
   const log = openSync(join(layout.sandbox(def.name), 'slirp4netns.log'), 'a', 0o600);
-  const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', `--api-socket=${marker}`, String(pid), 'tap0'];
+  const args = ['--configure', '--mtu=65520', '--disable-host-loopback', '--enable-seccomp', '--ready-fd=3', `--api-socket=${marker}`, String(pid), 'tap0'];
   let child;
   try {
     child = spawn('slirp4netns', args, { detached: true, stdio: ['ignore', log, log, 'pipe'] });
