@@ -316,7 +316,10 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
       assert.equal(rest.length, 1, `${how}: no temporary file left: ${rest.join(' ')}`);
       assert.ok(lstatSync(join(dir, rest[0]!)).isSymbolicLink(), `${how}: the planted symlink is all that is left`);
     }
-    for (const id of ids) assert.equal((await node(['delete', '-f', id])).code, 0);
+    for (const id of ids) {
+      const d = await node(['delete', '-f', id]);
+      assert.equal(d.code, 0, `delete ${id}: ${d.stderr}`);
+    }
     for (const id of ids) assertNoLeftovers(s.state.root, id);
   });
 
