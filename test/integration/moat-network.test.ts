@@ -197,6 +197,10 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     try {
       const tcp = (host: string, port: number) => net.try(net.outside, 'busybox', ['nc', '-w', '3', host, String(port)], 10_000).code === 0;
       assert.ok(tcp(HOST_ADDR, 8081), 'control: the published port answers');
+      if (existsSync('/usr/sbin/ip6tables')) {
+        const v6 = net.inHost('ip6tables', ['-w', '-S', 'MOAT-FORWARD']);
+        for (const dir of ['-i', '-o']) assert.match(v6, new RegExp(`-A MOAT-FORWARD ${dir} moat0 .*-j DROP`), `IPv6 ${dir} moat0 dropped`);
+      }
       assert.ok(!tcp(addr.vs1!, 80), 'the unpublished (direct) port 80 of vs1 answered the neighbour');
       assert.ok(!tcp(addr.vs2!, 2222), 'the unpublished (direct) port 2222 of vs2 answered the neighbour');
       // the same with moat's FORWARD chain unhooked (in the test's own namespace): it connects

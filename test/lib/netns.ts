@@ -77,7 +77,9 @@ export class TestNetns {
 
   /** iptables-save of the host namespace without its comments and counters. */
   iptablesSave(): string[] {
-    return this.inHost('iptables-save', []).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, ''));
+    const lines = (out: string) => out.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, ''));
+    const v6 = existsSync('/usr/sbin/ip6tables-save') ? lines(this.inHost('ip6tables-save', [])).filter((l) => !PLUGIN_GLOBAL.test(l)).map((l) => `ip6 ${l}`) : [];
+    return [...lines(this.inHost('iptables-save', [])), ...v6];
   }
 
   /** Names of the host namespace's links. */

@@ -15,21 +15,33 @@
 //                 sandbox subnet via the host) passes only as a reply or when DNATed to a
 //                 published port, so unpublished ports are unreachable
 //
+// With ip6tables present, the same two chains in its filter table drop all IPv6 traffic
+// from or into each bridge (sandboxes get no IPv6 address; this is a second layer).
+//
 // Every rule carries the comment `moat:NETWORK`; a network's rules are added when its first
 // sandbox joins and removed when its last one leaves, and the chains go with the last rule.
 import { spawnSync } from 'node:child_process';
 import { NetworkError } from './errors.js';
 import type { NetworkDef } from './store.js';
 
-function ipt(args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('iptables', ['-w', '-t', 'filter', ...args], { encoding: 'utf8' });
-  if (r.error) throw new NetworkError('ERR_NETWORK_HOST', `iptables: ${r.error.message} (apt-get install iptables)`, { cause: r.error });
+type Bin = 'iptables' | 'ip6tables';
+
+function ipt(args: string[], bin: Bin = 'iptables'): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(bin, ['-w', '-t', 'filter', ...args], { encoding: 'utf8' });
+  if (r.error) throw new NetworkError('ERR_NETWORK_HOST', `${bin}: ${r.error.message} (apt-get install iptables)`, { cause: r.error });
   return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
 
-function must(args: string[]): void {
-  const r = ipt(args);
-  if (!r.ok) throw new NetworkError('ERR_NETWORK_HOST', `iptables ${args.join(' ')}: ${r.err}`);
+function must(args: string[], bin: Bin = 'iptables'): void {
+  const r = ipt(args, bin);
+  if (!r.ok) throw new NetworkError('ERR_NETWORK_HOST', `${bin} ${args.join(' ')}: ${r.err}`);
+}
+
+/** True if ip6tables is installed and works in this namespace (sandboxes get no IPv6
+ * address, and their eth0 has IPv6 disabled: these rules are a second layer). */
+function hasIp6tables(): boolean {
+  const r = spawnSync('ip6tables', ['-w', '-t', 'filter', '-S', 'INPUT'], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
 }
 
 const INPUT = 'MOAT-INPUT';
@@ -56,17 +68,30 @@ export function networkRules(net: Pick<NetworkDef, 'name' | 'bridge' | 'isolated
   return rules;
 }
 
-function ensureChain(chain: string, from: string): void {
-  if (!ipt(['-S', chain]).ok) must(['-N', chain]);
+/** The IPv6 rules of one network: nothing from or into its bridge is forwarded or reaches
+ * the host. */
+export function networkRules6(net: Pick<NetworkDef, 'name' | 'bridge'>): [string, string[]][] {
+  const c = ['-m', 'comment', '--comment', `moat:${net.name}`];
+  return [
+    [INPUT, ['-i', net.bridge, ...c, '-j', 'DROP']],
+    [FORWARD, ['-i', net.bridge, ...c, '-j', 'DROP']],
+    [FORWARD, ['-o', net.bridge, ...c, '-j', 'DROP']],
+  ];
+}
+
+function ensureChain(chain: string, from: string, bin: Bin = 'iptables'): void {
+  const ipt_ = (a: string[]) => ipt(a, bin);
+  const must_ = (a: string[]) => must(a, bin);
+  if (!ipt_(['-S', chain]).ok) must_(['-N', chain]);
   // first in its parent chain: before the firewall plugin's CNI-FORWARD accepts the
   // sandbox's traffic (the plugin inserts its own jump at the top on each ADD)
   const jump = `-A ${from} -j ${chain}`;
-  const listed = () => ipt(['-S', from]).out.split('\n').filter((l) => l.startsWith('-A '));
+  const listed = () => ipt_(['-S', from]).out.split('\n').filter((l) => l.startsWith('-A '));
   if (listed()[0] === jump) return;
   // the new jump goes in first, then later copies go by number (never a moment without one)
-  must(['-I', from, '1', '-j', chain]);
+  must_(['-I', from, '1', '-j', chain]);
   const rules = listed();
-  for (let i = rules.length - 1; i >= 1; i--) if (rules[i] === jump) must(['-D', from, String(i + 1)]);
+  for (let i = rules.length - 1; i >= 1; i--) if (rules[i] === jump) must_(['-D', from, String(i + 1)]);
 }
 
 /** Adds a network's rules (idempotent), and puts moat's chains first. */
@@ -74,21 +99,30 @@ export function ensureNetworkRules(net: NetworkDef): void {
   ensureChain(INPUT, 'INPUT');
   ensureChain(FORWARD, 'FORWARD');
   for (const [chain, spec] of networkRules(net)) if (!ipt(['-C', chain, ...spec]).ok) must(['-A', chain, ...spec]);
+  if (!hasIp6tables()) return;
+  ensureChain(INPUT, 'INPUT', 'ip6tables');
+  ensureChain(FORWARD, 'FORWARD', 'ip6tables');
+  for (const [chain, spec] of networkRules6(net)) if (!ipt(['-C', chain, ...spec], 'ip6tables').ok) must(['-A', chain, ...spec], 'ip6tables');
 }
 
 /** Removes a network's rules; the chains and their jumps go when they are empty. */
 export function removeNetworkRules(net: NetworkDef): void {
-  for (const [chain, spec] of [...networkRules({ ...net, isolated: true }), ...networkRules({ ...net, isolated: false })]) {
-    while (ipt(['-D', chain, ...spec]).ok) {
+  removeRules([...networkRules({ ...net, isolated: true }), ...networkRules({ ...net, isolated: false })], 'iptables');
+  if (hasIp6tables()) removeRules(networkRules6(net), 'ip6tables');
+}
+
+function removeRules(rules: [string, string[]][], bin: Bin): void {
+  for (const [chain, spec] of rules) {
+    while (ipt(['-D', chain, ...spec], bin).ok) {
       /* every copy */
     }
   }
   for (const [chain, from] of [[INPUT, 'INPUT'], [FORWARD, 'FORWARD']] as const) {
-    const r = ipt(['-S', chain]);
+    const r = ipt(['-S', chain], bin);
     if (!r.ok || r.out.split('\n').some((l) => l.startsWith('-A '))) continue;
-    while (ipt(['-D', from, '-j', chain]).ok) {
+    while (ipt(['-D', from, '-j', chain], bin).ok) {
       /* every jump */
     }
-    ipt(['-X', chain]);
+    ipt(['-X', chain], bin);
   }
 }
