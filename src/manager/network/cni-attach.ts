@@ -106,19 +106,21 @@ export function detachCni(layout: Layout, sandbox: string, a: CniAttachment): vo
   }
   if (errors.length) throw new NetworkError('ERR_NETWORK_CNI', `leave network \`${a.network}\`: ${errors.join('; ')}`);
   unpinNetns(a.netnsPin);
-  removeAttachment(layout, sandbox);
   let net: NetworkDef;
   try {
     net = readNetwork(layout, a.network);
   } catch {
     net = { version: 1, name: a.network, bridge: a.bridge, isolated: true, subnet: '', gateway: '', builtin: false, created: '' };
   }
-  if (!allAttachments(layout).some((o) => o.a.kind === 'cni' && o.a.network === a.network)) {
+  // the network's host state goes first and the record last: a failure (or a kill) before
+  // the end keeps the record, so the next command finds this attachment and retries
+  if (!allAttachments(layout).some((o) => o.sandbox !== sandbox && o.a.kind === 'cni' && o.a.network === a.network)) {
     removeNetworkRules(net);
     run('ip', ['link', 'del', 'dev', a.bridge]);
     // what host-local keeps when no lease is left (its lock, a rotation hint)
     rmSync(join(ipamDir(layout), a.network), { recursive: true, force: true });
-  } else refreshNetworkHosts(layout, net);
+  } else refreshNetworkHosts(layout, net, sandbox);
+  removeAttachment(layout, sandbox);
 }
 
 /** Plugins whose CHECK is skipped, and why. portmap 1.1.1 (Debian 12) checks for IPv6 DNAT

@@ -21,10 +21,10 @@ export function bareAddress(cidr: string): string {
   return cidr.split('/')[0]!;
 }
 
-/** Rewrites /etc/hosts (and resolv.conf) of every sandbox attached to `net`. */
-export function refreshNetworkHosts(layout: Layout, net: NetworkDef): void {
+/** Rewrites /etc/hosts (and resolv.conf) of every sandbox attached to `net` (but `leaving`). */
+export function refreshNetworkHosts(layout: Layout, net: NetworkDef, leaving?: string): void {
   const members = allAttachments(layout)
-    .filter(({ a }) => a.kind === 'cni' && a.network === net.name && a.addresses?.length)
+    .filter(({ sandbox, a }) => sandbox !== leaving && a.kind === 'cni' && a.network === net.name && a.addresses?.length)
     .map(({ sandbox, a }) => ({ name: sandbox, hostname: hostnameOf(layout, sandbox), address: bareAddress(a.addresses![0]!) }));
   const resolv = resolvContent(hostResolvConf());
   for (const m of members) {
