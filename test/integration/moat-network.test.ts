@@ -6,7 +6,8 @@
 // namespace the test makes (never the root one); everything is torn down and checked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -287,6 +288,65 @@ describe('moat networking: the seed-000 flow', { skip }, () => {
     for (const n of ['vs1', 'vs2']) await s.ok(['delete', '--force', n]);
     for (const n of ['vs1', 'vs2']) assertSandboxGone(s, n);
     assertNetworkClean(net, s.data, iptBefore);
+  });
+});
+
+/** A one-layer OCI image layout of busybox-static (sh, rm, ln, sleep, ...) in `dir`. */
+function busyboxImage(work: string, dir: string): void {
+  const l = join(work, 'layer');
+  for (const d of ['bin', 'etc', 'tmp']) mkdirSync(join(l, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(l, 'bin/busybox'));
+  chmodSync(join(l, 'bin/busybox'), 0o755);
+  for (const a of ['sh', 'rm', 'ln', 'sleep', 'cat', 'ls', 'readlink']) symlinkSync('busybox', join(l, 'bin', a));
+  writeFileSync(join(l, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+  const blob = (data: Buffer, mediaType: string) => {
+    const hex = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(dir, 'blobs/sha256', hex), data);
+    return { mediaType, digest: `sha256:${hex}`, size: data.length };
+  };
+  const layer = blob(execFileSync('tar', ['-C', l, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '-cf', '-', '.'], { maxBuffer: 64 << 20 }), 'application/vnd.oci.image.layer.v1.tar');
+  const config = blob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: [] } })), 'application/vnd.oci.image.config.v1+json');
+  const manifest = blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] })), 'application/vnd.oci.image.manifest.v1+json');
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [manifest] }));
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+}
+
+describe('moat networking: a sandbox that replaced its /etc by a link', { skip }, () => {
+  test('an overlay (oci:) sandbox links /etc to a stand-in for the host\'s /etc: the next start refuses, the target is untouched', async () => {
+    const net = new TestNetns();
+    const s = new MoatScratch(net.wrap(net.host));
+    const work = mkdtempSync(join(tmpdir(), 'moat-etclink-'));
+    try {
+      const image = join(work, 'image');
+      mkdirSync(image);
+      busyboxImage(work, image);
+      const hostEtc = join(work, 'host-etc'); // stands in for the host's /etc: NEVER the real one
+      mkdirSync(hostEtc);
+      writeFileSync(join(hostEtc, 'hosts'), 'the host\'s hosts\n');
+      writeFileSync(join(hostEtc, 'resolv.conf'), 'the host\'s resolv.conf\n');
+      await s.ok(['create', 'ev', '--template', `oci:${image}`, '--network', 'bridge', '--', 'sleep', '1000']);
+      await s.ok(['start', 'ev']);
+      await s.ok(['exec', 'ev', '--', 'sh', '-c', `rm -rf /etc && ln -s ${hostEtc} /etc && readlink /etc`]);
+      assert.ok(lstatSync(join(s.data, 'sandboxes/ev/rootfs/etc')).isSymbolicLink(), 'the sandbox\'s upper layer holds the link');
+      await s.ok(['stop', 'ev']);
+      // the start's attach refreshes the network's hosts files: this member's is skipped
+      // with a warning naming the link (the sandbox runs, with the files it has)
+      const r = await s.moat(['start', 'ev']);
+      assert.match(r.stderr, /not refreshing \/etc\/hosts of `ev`: .*etc is a symbolic link .*refusing to write \/etc\/hosts/, `start: exit ${r.code}, stderr: ${r.stderr}`);
+      assert.equal(readFileSync(join(hostEtc, 'hosts'), 'utf8'), 'the host\'s hosts\n');
+      assert.equal(readFileSync(join(hostEtc, 'resolv.conf'), 'utf8'), 'the host\'s resolv.conf\n');
+      assert.deepEqual(readdirSync(hostEtc).sort(), ['hosts', 'resolv.conf']);
+      await s.ok(['delete', '--force', 'ev']);
+      assertSandboxGone(s, 'ev');
+    } finally {
+      try {
+        await s.cleanup();
+      } finally {
+        net.cleanup();
+        removeTree(work);
+      }
+    }
   });
 });
 
