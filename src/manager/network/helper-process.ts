@@ -37,11 +37,11 @@ export function startTimeOf(pid: number): number | undefined {
 
 const HELPER_NAME = /^(pasta|passt|slirp4netns)(\.[A-Za-z0-9_]+)?$/;
 
-function netnsIno(pid: number | 'self'): number | undefined {
+function netnsIno(pid: number | 'self'): number | 'denied' | undefined {
   try {
     return statSync(`/proc/${pid}/ns/net`).ino;
-  } catch {
-    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : undefined;
   }
 }
 
@@ -59,8 +59,13 @@ function isHelper(pid: number, marker: string, start?: number): boolean {
   } catch {
     return false;
   }
+  // A user's pasta isolates itself in a user namespace of its own, so the user may not read
+  // its namespace links (EACCES). A sandbox's process that has exec'd is readable by the user
+  // (its namespace is the user's), so it is still told apart; one that hid itself the same way
+  // could only be killed at its own or a sandbox's teardown, which it could do itself.
   const own = netnsIno('self');
-  if (own === undefined || netnsIno(pid) !== own) return false;
+  const its = netnsIno(pid);
+  if (own === undefined || (its !== 'denied' && its !== own)) return false;
   return holdsMarker(pid, marker);
 }
 
