@@ -94,12 +94,19 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export async function stopHelpers(marker: string, pid?: number, start?: number): Promise<void> {
   const found = findHelpers(marker, pid, start).map((p) => ({ p, s: startTimeOf(p) }));
   for (const { p } of found) signal(p, 'SIGTERM');
+  // once verified, a helper is the process of that pid and start time (unique in a boot):
+  // while it exits, its name or namespace links may already have changed
+  const same = ({ p, s }: { p: number; s: number | undefined }) => s !== undefined && startTimeOf(p) === s;
   let left = found;
   for (let i = 0; i < 50 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 20));
-    left = left.filter(({ p, s }) => isHelper(p, marker, s));
+    left = left.filter(same);
   }
-  for (const { p, s } of left) if (isHelper(p, marker, s)) signal(p, 'SIGKILL');
+  for (const x of left) if (same(x)) signal(x.p, 'SIGKILL');
+  for (let i = 0; i < 50 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = left.filter(same);
+  }
 }
 
 /** The global IPv4 addresses in the network namespace of `pid` (`A.B.C.D/N`). */
