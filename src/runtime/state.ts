@@ -101,9 +101,10 @@ export class StateStore {
   }
 
   remove(id: string): void {
-    // a detached container's exit waiter (native/waiter.c) may write `exit-status` while the
-    // tree is removed: ENOTEMPTY is retried
-    rmSync(this.dir(id), { recursive: true, force: true, maxRetries: 5, retryDelay: 5 });
+    // a detached container's exit waiter (native/waiter.c) writes `exit-status` once, when
+    // the container's first process is reaped, which may fall while the tree is removed (a
+    // loaded host can delay it): ENOTEMPTY is retried for up to about two seconds
+    rmSync(this.dir(id), { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
   }
 
   /** Takes the container's lock: an O_EXCL file naming its holder; a dead holder's lock is
