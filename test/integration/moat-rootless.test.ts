@@ -10,24 +10,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, isStaticElf, removeTree, timeScale } from '../lib/bundle.js';
+import { isRoot, isStaticElf, removeTree, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
 import { moatPath, waitFor } from '../lib/moat.js';
 import { TestNetns } from '../lib/netns.js';
 import { subordinateRanges } from '../../src/runtime/rootless.js';
 import { rootlessRuntimeRoot } from '../../src/manager/layout.js';
 
-const USER = 'moat-rootless';
+const USER = ROOTLESS_TEST_USER;
 /** a uid with no passwd entry and no subordinate ids */
 const BARE_UID = 54321;
 
-function lookupUser(): { uid: number; gid: number } | undefined {
-  const r = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', USER], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0) return undefined;
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
 
-const user = isRoot() ? lookupUser() : undefined;
+const user = isRoot() ? lookupTestUser() : undefined;
 
 function skipReason(): string | false {
   if (!isRoot()) return 'the rootless tests need root to switch to the test user';

@@ -7,20 +7,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, isRoot, makeRootfs, parseProbe, removeTree, repoRoot, timeScale } from '../lib/bundle.js';
+import { cliPath, isRoot, makeRootfs, parseProbe, removeTree, repoRoot, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
 import { capabilityMask } from '../../src/policy/caps/caps.js';
 import { subordinateRanges } from '../../src/runtime/rootless.js';
 
-const USER = 'moat-rootless';
+const USER = ROOTLESS_TEST_USER;
 
-function lookupUser(): { uid: number; gid: number } | undefined {
-  const r = spawnSync('id', ['-u', USER], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', USER], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0) return undefined;
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
 
-const user = isRoot() ? lookupUser() : undefined;
+const user = isRoot() ? lookupTestUser() : undefined;
 
 function skipReason(): string | false {
   if (!isRoot()) return 'the rootless test needs root to switch to the test user';

@@ -1,6 +1,6 @@
 // Helpers for integration tests: busybox root filesystems with the probe,
 // OCI bundles with a runc-like default config, and running the moat-oci CLI.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync,
@@ -325,4 +325,15 @@ export function parseProbe<T = any>(stdout: string): T {
   const last = lines[lines.length - 1];
   if (last === undefined) throw new Error('probe printed nothing');
   return JSON.parse(last) as T;
+}
+
+/** The ordinary user of the rootless tests (made by `.ci/run`). */
+export const ROOTLESS_TEST_USER = 'moat-rootless';
+
+/** uid and gid of the rootless tests' user, undefined if it does not exist. */
+export function lookupTestUser(name = ROOTLESS_TEST_USER): { uid: number; gid: number } | undefined {
+  const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) return undefined;
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
