@@ -217,16 +217,8 @@ export function storePlanCache(i: PlanCacheInput, config: Uint8Array): void {
     for (const m of marks) w.u32(m);
     w.str(tjson);
     w.u32(s.flags);
-    for (const x of s.strings) w.str(x);
-    w.strs(s.owned);
-    w.strs(s.created);
-    const body = Buffer.concat(w.parts);
-    const h = Buffer.alloc(24);
-    h.write(MAGIC, 0, 'latin1');
-    h.writeUInt32LE(VERSION, 8);
-    h.writeUInt32LE(body.length, 12);
-    h.writeBigUInt64LE(fnv1a64(body), 16);
-    writeEntry(join(i.key.root, PLAN_CACHE_DIR), planCacheName(i.key, config), Buffer.concat([h, body]));
+    w.stateStrings(s);
+    writeEntry(join(i.key.root, PLAN_CACHE_DIR), planCacheName(i.key, config), w.framed(MAGIC, VERSION));
   } catch {
     /* a cache that cannot be written is only slower */
   }

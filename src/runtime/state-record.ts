@@ -55,6 +55,22 @@ export class RecordWriter {
     this.u32(a.length);
     for (const s of a) this.str(s);
   }
+  /** The state strings of srecStrings, in the order the C front reads them. */
+  stateStrings(s: { strings: string[]; owned: string[]; created: string[] }): void {
+    for (const x of s.strings) this.str(x);
+    this.strs(s.owned);
+    this.strs(s.created);
+  }
+  /** The body behind a 24-byte header: magic (8), version, body length, FNV-1a of the body. */
+  framed(magic: string, version: number): Buffer {
+    const body = Buffer.concat(this.parts);
+    const h = Buffer.alloc(24);
+    h.write(magic, 0, 'latin1');
+    h.writeUInt32LE(version, 8);
+    h.writeUInt32LE(body.length, 12);
+    h.writeBigUInt64LE(fnv1a64(body), 16);
+    return Buffer.concat([h, body]);
+  }
 }
 
 function hasHooks(rec: ContainerRecord): boolean {
@@ -101,14 +117,6 @@ export function encodeStateRecord(rec: ContainerRecord, json: Uint8Array, rootle
   w.u32(s.flags);
   w.u32(rec.pid);
   w.u64(fnv1a64(json));
-  for (const x of s.strings) w.str(x);
-  w.strs(s.owned);
-  w.strs(s.created);
-  const body = Buffer.concat(w.parts);
-  const h = Buffer.alloc(24);
-  h.write(STATE_BIN_MAGIC, 0, 'latin1');
-  h.writeUInt32LE(STATE_BIN_VERSION, 8);
-  h.writeUInt32LE(body.length, 12);
-  h.writeBigUInt64LE(fnv1a64(body), 16);
-  return Buffer.concat([h, body]);
+  w.stateStrings(s);
+  return w.framed(STATE_BIN_MAGIC, STATE_BIN_VERSION);
 }
