@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot, isStaticElf, probePath } from '../lib/bundle.js';
 import { MoatScratch } from '../lib/moat.js';
@@ -58,7 +59,7 @@ describe('moat: private id ranges (issue 5)', { skip }, () => {
     assert.notEqual((await s.moat(['exec', 'owner', '--', 'cat', '/peek/secret'])).code, 0, 'a third sandbox cannot either');
   });
 
-  test('a process of one sandbox cannot signal, ptrace or read another\'s processes, even escaped into the host\'s pid and mount namespaces', async () => {
+  test('a process of one sandbox cannot signal, ptrace or read another\'s processes, even escaped into the host\'s pid and mount namespaces', async (t) => {
     // the two sandboxes' first processes, as the host sees them
     const list = JSON.parse(await s.ok(['list', '--json'])) as { name: string; pid: number }[];
     const pidOf = (n: string) => list.find((x) => x.name === n)!.pid;
@@ -67,8 +68,15 @@ describe('moat: private id ranges (issue 5)', { skip }, () => {
     // a process with a sandbox's credentials (root of its user namespace, with every
     // capability there: more than the sandbox itself keeps) but the host's view of pids and
     // files, as if it had escaped every other namespace: only the user namespace stands
+    // (a copy the sandbox's uid can reach: the checkout may sit in a dir only root can search)
+    const probeDir = mkdtempSync(join(tmpdir(), 'moat-probe-'));
+    chmodSync(probeDir, 0o755);
+    const probe = join(probeDir, 'probe');
+    copyFileSync(probePath, probe);
+    chmodSync(probe, 0o755);
+    t.after(() => rmSync(probeDir, { recursive: true, force: true }));
     const as = (sandboxPid: number, args: string[]) => {
-      const r = spawnSync('nsenter', [`--target=${sandboxPid}`, '--user', '--', probePath, ...args], { encoding: 'utf8' });
+      const r = spawnSync('nsenter', [`--target=${sandboxPid}`, '--user', '--', probe, ...args], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       return JSON.parse(r.stdout) as { ok: boolean; errno: string | null; content?: string };
     };
