@@ -74,7 +74,14 @@ function tryLock(lock: string, waited: number): boolean | 'retry' {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
+  let holder: number;
+  try {
+    holder = Number(readFileSync(lock, 'utf8'));
+  } catch (e) {
+    // released between our open and this read: try again at once
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'retry';
+    throw e;
+  }
   if (holder && !processAlive(holder)) {
     try {
       unlinkSync(lock);
