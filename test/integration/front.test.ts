@@ -252,9 +252,10 @@ describe('moat-oci CLI front', { skip: skip || (!helperBuilt && 'native/moat-hel
       served(cached, 'run');
       const plain = await node(['run', '-b', b.dir, uniqueId('in')]);
       assert.equal(cached.code, plain.code, `${args.join(' ')}: ${cached.stderr}`);
-      // what differs from any run to the next: inode and device numbers, mount ids, the fd
-      // table's size and memory figures of /proc/PID/status
-      const noisy = new Set(['ino', 'devMajor', 'devMinor', 'raw', 'mountId', 'parentId', 'id', 'parent', 'dev']);
+      // what differs from any run to the next: inode and device numbers (a fresh proc, sysfs
+      // or tmpfs gets the next free anonymous device, which other mounts on the host move),
+      // mount ids, the fd table's size and memory figures of /proc/PID/status
+      const noisy = new Set(['ino', 'devMajor', 'devMinor', 'majorMinor', 'raw', 'mountId', 'parentId', 'id', 'parent', 'dev']);
       const norm = (t: string) => JSON.stringify(JSON.parse(t.replace(/in-\d+-\d+-[0-9a-f]+/g, 'ID').replace(/moat-cli-\w+/g, 'CLI')), (k, v) => (noisy.has(k) ? undefined : v));
       assert.equal(norm(cached.stdout), norm(plain.stdout), args.join(' '));
       assert.equal(errText(cached).replace(/moat-oci front: .*\n/g, ''), errText(plain), `${args.join(' ')}: warnings`);
