@@ -1,10 +1,14 @@
 // Sandbox definitions and the specs built from them (pure: no sandbox is made).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../spec/issues.js';
 import { defineSandbox, parseSize, DEFAULT_PIDS } from './definition.js';
 import { sandboxNameIssue } from './names.js';
 import { buildSandboxSpec } from './spec.js';
+import { writeOverlayLowers } from './templates/types.js';
 
 const host = { cpus: 4, memoryBytes: 8 * 1024 ** 3 };
 
@@ -95,4 +99,46 @@ test('no network by default; --publish alone asks for moat0 (root) or pasta (a u
   assert.deepEqual(root.network.publish?.map((p) => [p.hostPort, p.containerPort]), [[8080, 80]]);
   assert.equal(defineSandbox('q', { publish: ['8080:80'] }, { ...host, rootless: true, noCgroupLimits: 'no cgroup' }).network.mode, 'pasta');
   assert.throws(() => defineSandbox('r', { publish: ['8080:80'], network: 'none' }, host), /--publish\[0\]/);
+});
+
+test('--init systemd: refused by --init without systemd, with a command, a unit, host ids or no cgroup', () => {
+  const issue = (o: Parameters<typeof defineSandbox>[1], h: Parameters<typeof defineSandbox>[2] = host) => {
+    try {
+      defineSandbox('s', o, h);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+    }
+    return 'accepted';
+  };
+  assert.match(issue({ init: 'upstart', template: 'debian' }), /^--init: `upstart` is not an init \(systemd\)/);
+  assert.match(issue({ init: 'systemd' }), /^--init: template `host` has no systemd/);
+  assert.match(issue({ init: 'systemd', template: 'busybox' }), /^--init: template `busybox`/);
+  assert.match(issue({ init: 'systemd', template: 'debian', command: ['sh'] }), /^--init: systemd is the sandbox's command/);
+  assert.match(issue({ init: 'systemd', template: 'debian', userns: 'host' }), /^--init: .*user namespace/);
+  assert.match(issue({ init: 'systemd', template: 'debian' }, { ...host, rootless: true, noCgroupLimits: 'no delegated cgroup' }), /^--init: .*no delegated cgroup/);
+  assert.equal(defineSandbox('s', { init: 'systemd', template: 'debian' }, host).init, 'systemd');
+});
+
+test('--init systemd: /sbin/init, container=moat, its capabilities, cgroups mounted read-write, /run/lock', () => {
+  const d = defineSandbox('s', { init: 'systemd', template: 'debian' }, host);
+  // a debian sandbox's root is an overlay whose lower dirs are recorded beside it
+  const data = mkdtempSync(join(tmpdir(), 'moat-def-'));
+  after(() => rmSync(data, { recursive: true, force: true }));
+  const rootfs = join(data, 'rootfs');
+  writeOverlayLowers(rootfs, data, [join(data, 'cache')]);
+  const spec = buildSandboxSpec(d, rootfs, data);
+  assert.deepEqual(spec.process!.args, ['/sbin/init']);
+  assert.ok(spec.process!.env!.includes('container=moat'));
+  assert.ok(spec.process!.capabilities!.bounding!.includes('CAP_SETUID'));
+  assert.ok(!spec.process!.capabilities!.bounding!.includes('CAP_SYS_ADMIN'), 'no CAP_SYS_ADMIN: systemd runs units without mount namespaces');
+  const cg = spec.mounts!.filter((m) => m.destination === '/sys/fs/cgroup');
+  assert.equal(cg.length, 1);
+  assert.ok(cg[0]!.type === 'cgroup' || cg[0]!.type === 'cgroup2');
+  assert.ok(cg[0]!.options!.includes('rw') && !cg[0]!.options!.includes('ro'));
+  assert.ok(spec.mounts!.some((m) => m.destination === '/run/lock' && m.type === 'tmpfs'));
+  assert.ok(spec.linux!.namespaces!.some((n) => n.type === 'cgroup'));
+  // any other sandbox keeps its cgroups read-only
+  const plain = buildSandboxSpec(defineSandbox('p', { template: 'debian' }, host), rootfs, data);
+  assert.ok(plain.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options!.includes('ro'));
 });

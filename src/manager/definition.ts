@@ -52,6 +52,8 @@ export interface SandboxDefinition {
   /** `--unit`: the host service whose command runs (its user and working dir apply; its
    * package's /etc files were copied into the sandbox's /etc at create) */
   unit?: { name: string; package?: string; user?: { uid: number; gid: number }; cwd?: string };
+  /** `--init systemd`: systemd boots as the sandbox's PID 1 (its cgroup is delegated to it) */
+  init?: 'systemd';
 }
 
 /** A sandbox's user namespace. Made by root: `host` or `private` (a range from root's pool).
@@ -86,7 +88,12 @@ export interface SandboxOptions {
   mac?: string;
   /** a host service unit (NAME.service) whose command runs */
   unit?: string;
+  /** `systemd`: boot systemd as PID 1 */
+  init?: string;
 }
+
+/** Values of --init. */
+export const INIT_MODES = ['systemd'];
 
 /** Facts about the host that decide whether a limit is possible. */
 export interface HostLimits {
@@ -196,6 +203,15 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
   const unit = o.unit === undefined ? undefined : readHostUnit(o.unit, template === 'host');
   if (unit) issues.items.push(...unit.issues);
   if (unit && o.command?.length) issues.add('ERR_UNIT', '--unit', 'give a unit or a command, not both');
+  if (o.init !== undefined) {
+    // systemd manages cgroups of its own: it needs a user namespace to own them and a cgroup
+    // to be delegated, and it is the sandbox's command
+    if (!INIT_MODES.includes(o.init)) issues.add('ERR_INIT', '--init', `\`${o.init}\` is not an init (${INIT_MODES.join(', ')})`);
+    else if (template !== 'debian' && !template.startsWith('oci:')) issues.add('ERR_INIT', '--init', `template \`${template}\` has no systemd: use --template debian (or oci:DIR of an image with systemd)`);
+    else if (o.command?.length || o.unit !== undefined) issues.add('ERR_INIT', '--init', 'systemd is the sandbox\'s command: give no command and no --unit (enable units inside the sandbox instead)');
+    else if (userns === 'host') issues.add('ERR_INIT', '--init', 'systemd needs the sandbox\'s own user namespace to manage its cgroup: drop --userns host');
+    else if (host.noCgroupLimits) issues.add('ERR_INIT', '--init', `systemd needs a cgroup of the sandbox's own, which cannot be made here: ${host.noCgroupLimits}`);
+  }
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   const u = unit?.unit;
   return {
@@ -203,6 +219,6 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
     command: u ? u.command : o.command?.length ? o.command : [], env: u ? [...u.env, ...env] : env, hostname, terminal: !!o.terminal,
     ...(u ? { unit: { name: u.name, ...(u.package ? { package: u.package } : {}), ...(u.user ? { user: u.user } : {}), ...(u.cwd ? { cwd: u.cwd } : {}) } } : {}),
     limits, readOnly: !!o.readOnly, volumes, network: { mode: network, ...(publish.length ? { publish } : {}) }, userns: userns === 'host' ? { mode: 'host' } : { mode: 'private', start: 0, size: 0 }, ephemeral: !!o.ephemeral,
-    mac: mac as MacMode,
+    mac: mac as MacMode, ...(o.init ? { init: o.init as 'systemd' } : {}),
   };
 }

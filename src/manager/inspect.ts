@@ -41,6 +41,8 @@ export interface SandboxReport {
   template: string;
   /** --unit: the host service it runs */
   unit?: SandboxDefinition['unit'];
+  /** --init: what boots as PID 1 */
+  init?: SandboxDefinition['init'];
   created: string;
   command: string[];
   hostname: string;
@@ -141,7 +143,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
   });
   else out.push({
     layer: 'cgroups', active: true,
-    detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)`,
+    detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)${def.init === 'systemd' ? `; --init systemd: its cgroup2 dir (v1 \`name=systemd\` where there is no cgroup2) is delegated to the sandbox's root, which may make cgroups beneath it; the limits' own dirs are not delegated` : ''}`,
     ...(cgObserved ? { observed: cgObserved } : {}),
   });
   const overlay = spec.annotations?.[OVERLAY_LOWER_ANNOTATION];
@@ -186,7 +188,7 @@ export function inspectSandbox(store: SandboxStore, name: string): SandboxReport
   const net = networkState(store.layout, def, status === 'running');
   const mountsOf = (f: (o: string[], type?: string) => boolean) => (spec.mounts ?? []).filter((m) => f(m.options ?? [], m.type)).map((m) => m.destination);
   return {
-    name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), created: def.created,
+    name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, ...(def.unit ? { unit: def.unit } : {}), ...(def.init ? { init: def.init } : {}), created: def.created,
     command: spec.process!.args ?? [], hostname: def.hostname, env: spec.process!.env ?? [],
     dataDir: store.layout.data, rootfs: store.layout.rootfs(name), consoleLog: store.layout.consoleLog(name),
     filesystem: {

@@ -12,7 +12,7 @@ import { ManagerError, withSandboxContext } from './errors.js';
 import { takeLock } from './lock.js';
 import { sandboxNameIssue } from './names.js';
 import { setUpNetwork, setUpNetworkStarted, tearDownNetwork } from './network.js';
-import { buildSandboxSpec } from './spec.js';
+import { buildSandboxSpec, SYSTEMD_STOP_SIGNAL } from './spec.js';
 import { prepareSandboxMac } from './mac.js';
 import { sandboxStatus } from './status.js';
 import type { SandboxStore } from './store.js';
@@ -105,7 +105,8 @@ export async function stopSandbox(store: SandboxStore, name: string, graceSecond
     if (status === 'stopped') return false;
     try {
       if (status === 'running') {
-        await killContainer(store.layout.runtimeRoot, name, 'TERM').catch(() => {});
+        // systemd halts on SIGRTMIN+3 (it ignores SIGTERM as PID 1)
+        await killContainer(store.layout.runtimeRoot, name, def.init === 'systemd' ? SYSTEMD_STOP_SIGNAL : 'TERM').catch(() => {});
         await waitStopped(store, name, graceSeconds * 1000);
       }
       // deleting with force SIGKILLs whatever is left in the cgroup

@@ -22,7 +22,7 @@ export function listSandboxes(store: SandboxStore): SandboxSummary[] {
     try {
       const def = store.read(name);
       const { status, pid, exitCode } = sandboxStatus(store, name);
-      out.push({ name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, network: def.network.mode, command: def.command, created: def.created });
+      out.push({ name, status, ...(pid ? { pid } : {}), ...(exitCode !== undefined ? { exitCode } : {}), template: def.template, network: def.network.mode, command: def.init === 'systemd' ? ['/sbin/init'] : def.command, created: def.created });
     } catch {
       /* deleted meanwhile */
     }

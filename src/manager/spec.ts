@@ -14,6 +14,7 @@ import { getTemplate } from './templates/index.js';
 import { overlayWorkDir } from './templates/types.js';
 import { OVERLAY_LOWER_ANNOTATION, OVERLAY_WORK_ANNOTATION } from '../spec/parse-oci.js';
 import { applyUserNamespace } from './userns.js';
+import { cgroupHostInfo } from '../runtime/host.js';
 
 /** CFS period used for --cpus. */
 export const CPU_PERIOD = 100_000;
@@ -82,7 +83,35 @@ export function buildSandboxSpec(def: SandboxDefinition, rootfs: string, dataDir
     delete linux.cgroupsPath;
     if (def.userns.mode === 'subids') p.rlimits = [...(p.rlimits ?? []).filter((r) => r.type !== 'RLIMIT_NPROC'), { type: 'RLIMIT_NPROC', soft: DEFAULT_PIDS, hard: DEFAULT_PIDS }];
   }
+  if (def.init === 'systemd') bootSystemd(spec);
   applyNetwork(spec, def);
   applyUserNamespace(spec, def, t.writable);
   return spec;
+}
+
+/** Capabilities of a systemd sandbox's root (Podman's default set): systemd starts services
+ * as other users and sets up their dirs. Within the sandbox's user namespace they reach only
+ * its own ids and files. */
+export const SYSTEMD_CAPS = ['CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'];
+
+/** The signal that makes systemd halt (SIGRTMIN+3), which `moat stop` sends it. */
+export const SYSTEMD_STOP_SIGNAL = 'RTMIN+3';
+
+/** `--init systemd`: /sbin/init as PID 1, told it runs in a container, with the capabilities it
+ * needs and its cgroup mounted read-write (which delegates the cgroup to the sandbox's root:
+ * src/runtime/cgroups/delegate-container-cgroup.ts). Where the host has a cgroup2 hierarchy
+ * the sandbox sees that alone, so systemd runs in its unified mode. Units that ask for mount
+ * namespaces run without them (systemd skips them when it may not mount). */
+function bootSystemd(spec: OciSpec): void {
+  const p = spec.process!;
+  p.args = ['/sbin/init'];
+  p.env = [...(p.env ?? []).filter((e) => !e.startsWith('container=')), 'container=moat'];
+  p.capabilities = { bounding: [...SYSTEMD_CAPS], effective: [...SYSTEMD_CAPS], permitted: [...SYSTEMD_CAPS] };
+  const type = cgroupHostInfo().unified !== undefined ? 'cgroup2' : 'cgroup';
+  const i = spec.mounts!.findIndex((m) => m.destination === '/sys/fs/cgroup');
+  const m: OciMount = { destination: '/sys/fs/cgroup', type, source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'rw'] };
+  if (i >= 0) spec.mounts![i] = m;
+  else spec.mounts!.push(m);
+  // systemd mounts /run/lock itself unless it finds it mounted, and may not mount here
+  spec.mounts!.push({ destination: '/run/lock', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', 'size=5120k'] });
 }

@@ -378,3 +378,28 @@ test('overlay annotations are checked', () => {
   const r = parseOciConfig(c);
   assert.deepEqual(r.issues.map((i) => i.path).sort(), ['annotations.run.moat.overlay.lowerdir', 'annotations.run.moat.overlay.workdir']);
 });
+
+test('cgroup mounts: v1 dirs under a tmpfs; `cgroup2` is the cgroup2 dir alone; read-write leaves only delegated dirs writable', () => {
+  const hybrid: PlanContext = {
+    ...CTX,
+    cgroupMounts: { memory: '/sys/fs/cgroup/memory/m', systemd: '/sys/fs/cgroup/systemd/m', unified: '/sys/fs/cgroup/unified/m' },
+    cgroupDelegated: ['/sys/fs/cgroup/unified/m'],
+  };
+  const cgMounts = (type: string, opt: string) => ops(spec((c) => {
+    c.mounts = c.mounts.filter((m: any) => m.destination !== '/sys/fs/cgroup');
+    c.mounts.push({ destination: '/sys/fs/cgroup', type, source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', opt] });
+  }), hybrid).filter((o) => o.op === 'mount' && String(o.path).startsWith('/sys/fs/cgroup') || (o.op === 'readonly' && o.path === '/sys/fs/cgroup'));
+  const ro = (o: PlanOp) => ((o.attrSet as number) & 1) !== 0;
+  // read-only: a tmpfs with every hierarchy bound read-only
+  const v1ro = cgMounts('cgroup', 'ro');
+  assert.deepEqual(v1ro.map((o) => [o.op, o.path, o.fstype ?? '']), [['mount', '/sys/fs/cgroup', 'tmpfs'], ...['memory', 'systemd', 'unified'].map((n) => ['mount', `/sys/fs/cgroup/${n}`, 'bind']), ['readonly', '/sys/fs/cgroup', '']]);
+  assert.ok(v1ro.filter((o) => o.fstype === 'bind').every(ro));
+  // read-write: only the delegated dir is writable, the limits' dirs stay read-only
+  const v1rw = cgMounts('cgroup', 'rw').filter((o) => o.fstype === 'bind');
+  assert.deepEqual(v1rw.map((o) => [o.path, ro(o)]), [['/sys/fs/cgroup/memory', true], ['/sys/fs/cgroup/systemd', true], ['/sys/fs/cgroup/unified', false]]);
+  // cgroup2: the container's cgroup2 dir at the mount point, nothing else
+  const v2 = cgMounts('cgroup2', 'rw');
+  assert.deepEqual(v2.map((o) => [o.path, o.fstype, o.source, ro(o)]), [['/sys/fs/cgroup', 'bind', '/sys/fs/cgroup/unified/m', false]]);
+  assert.deepEqual(cgMounts('cgroup2', 'ro').map(ro), [true]);
+  assert.throws(() => buildPlan(spec((c) => c.mounts.push({ destination: '/cg', type: 'cgroup2', source: 'cgroup', options: [] })), { ...hybrid, cgroupMounts: { memory: '/m' } }), /no cgroup2 dir/);
+});

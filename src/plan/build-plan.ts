@@ -34,6 +34,9 @@ export interface PlanContext {
   cgroupDirs: string[];
   /** host dirs of the container's own cgroups, by hierarchy name, for `cgroup` mounts */
   cgroupMounts: Record<string, string>;
+  /** the dirs of `cgroupMounts` delegated to the container's root: a read-write cgroup mount
+   * leaves only these writable (the others are bound read-only) */
+  cgroupDelegated?: string[];
   deviceBpf?: { dir: string; insns: Uint8Array };
   consoleSocket?: string;
   noPivot?: boolean;
@@ -227,7 +230,7 @@ function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: Pl
     const o = compileMountOptions(m.type, m.options ?? []);
     for (const u of o.unknown) warnings.push({ code: 'ignored', path: `${origin}.options`, message: `option \`${u}\` is not understood and was ignored` });
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      ops.push(...cgroupMountOps(m.destination, o.attrSet, ctx, origin));
+      ops.push(...cgroupMountOps(m.destination, m.type, o.attrSet, ctx, origin));
       return;
     }
     const op: PlanOp = { op: 'mount', path: m.destination, fstype: o.bind ? 'bind' : m.type!, origin };
@@ -252,17 +255,24 @@ function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: Pl
 }
 
 /** A `cgroup` mount shows the container its own cgroups: a tmpfs holding a bind of each of
- * the container's cgroup directories (never the host's whole hierarchy). */
-function cgroupMountOps(dest: string, attrs: number, ctx: PlanContext, origin: string): PlanOp[] {
+ * the container's cgroup directories (never the host's whole hierarchy); on a cgroup2-only
+ * host, its cgroup2 dir. A `cgroup2` mount is the container's cgroup2 dir alone (what a
+ * container's systemd expects on a hybrid host). Read-write, only delegated dirs stay writable. */
+function cgroupMountOps(dest: string, type: string, attrs: number, ctx: PlanContext, origin: string): PlanOp[] {
   const ops: PlanOp[] = [];
   const ro = (attrs & 1) !== 0;
+  const delegated = new Set(ctx.cgroupDelegated ?? []);
+  const bindAttrs = (source: string, extra: number) => attrs | extra | (ro || delegated.has(source) ? 0 : 1);
   const names = Object.keys(ctx.cgroupMounts);
-  if (names.length === 1 && names[0] === '') {
-    return [{ op: 'mount', path: dest, fstype: 'bind', source: ctx.cgroupMounts['']!, flags: 0, attrSet: attrs, origin }];
+  const v2 = ctx.cgroupMounts.unified ?? ctx.cgroupMounts[''];
+  if (type === 'cgroup2' || (names.length === 1 && names[0] === '')) {
+    if (!v2) throw new Error(`${origin}: the container has no cgroup2 dir to mount`);
+    return [{ op: 'mount', path: dest, fstype: 'bind', source: v2, flags: 0, attrSet: bindAttrs(v2, 0), origin }];
   }
   ops.push({ op: 'mount', path: dest, fstype: 'tmpfs', source: 'tmpfs', data: 'mode=755', attrSet: 0x2 | 0x4 | 0x8, origin });
   for (const name of names) {
-    ops.push({ op: 'mount', path: `${dest}/${name}`, fstype: 'bind', source: ctx.cgroupMounts[name]!, flags: 0, attrSet: attrs | 0x2 | 0x4 | 0x8, origin });
+    const source = ctx.cgroupMounts[name]!;
+    ops.push({ op: 'mount', path: `${dest}/${name}`, fstype: 'bind', source, flags: 0, attrSet: bindAttrs(source, 0x2 | 0x4 | 0x8), origin });
   }
   if (ro) ops.push({ op: 'readonly', path: dest, origin });
   return ops;

@@ -8,12 +8,13 @@ import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
 import { compileMac } from '../policy/mac/index.js';
 import { loadSmackRules, macHost } from './mac/index.js';
-import { cgroupJoinDirs, createContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
+import { cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { runHelper, type HelperHandle } from './helper-proc.js';
 import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
+import type { OciSpec } from '../spec/oci-types.js';
 import { log, logTap } from './log.js';
 import { cgroupfsHooks } from './cgroups/cgroup-fs.js';
 import { encodePlan } from '../plan/wire.js';
@@ -64,6 +65,22 @@ function writePidFile(path: string, pid: number): void {
     try { writeFileSync(fd, String(pid)); } finally { closeSync(fd); }
     renameSync(tmp, path);
   } catch (e) { rmSync(tmp, { force: true }); throw e; }
+}
+
+/** The host ids of the container's root when its cgroup is to be delegated to it: it has
+ * user and cgroup namespaces of its own and mounts its cgroups read-write (a container that
+ * manages its own cgroups, as systemd does). Undefined otherwise. */
+export function delegationOwner(spec: OciSpec): { uid: number; gid: number } | undefined {
+  const nss = spec.linux?.namespaces ?? [];
+  const own = (t: string) => nss.some((n) => n.type === t && !n.path);
+  if (!own('user') || !own('cgroup')) return undefined;
+  if (!(spec.mounts ?? []).some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && !(m.options ?? []).includes('ro'))) return undefined;
+  const root = (maps: { containerID: number; hostID: number; size: number }[] | undefined) => {
+    const m = (maps ?? []).find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
+    return m ? m.hostID - m.containerID : undefined;
+  };
+  const uid = root(spec.linux?.uidMappings), gid = root(spec.linux?.gidMappings);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
 // the container's cgroup with the id placeholder of the Plan cache in its dirs
@@ -152,13 +169,21 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     if (cgroup) {
       rec.cgroup = cgroup;
       store.write(rec);
+      const owner = rootless ? undefined : delegationOwner(spec);
+      if (owner) {
+        cgroup.delegated = delegateContainerCgroup(cgroup, owner.uid, owner.gid);
+        store.write(rec);
+      }
       for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
     }
+    // a `cgroup2` mount needs a cgroup2 dir (a v1-only host, or a rootless container without a cgroup, has none)
+    const v2 = (spec.mounts ?? []).findIndex((m) => m.type === 'cgroup2');
+    if (v2 >= 0 && !cgroup?.dirs.unified) throw new ConfigError([{ code: 'ERR_MOUNT', path: `mounts[${v2}].type`, message: `\`cgroup2\`: ${cgroup ? 'this host has no cgroup2 hierarchy; use `cgroup`' : 'the container has no cgroup of its own'}` }], `invalid config in \`${bundle}\``);
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
     const planFor = (fifoPath: string, cg: ContainerCgroup | undefined) => buildPlan(spec, {
-      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {},
+      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg?.delegated ? { cgroupDelegated: cg.delegated } : {}),
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
       ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),

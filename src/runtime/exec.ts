@@ -6,7 +6,7 @@ import { buildExecPlan } from '../plan/build-plan.js';
 import { compileLandlock } from '../policy/landlock/index.js';
 import { ConfigError } from '../spec/issues.js';
 import type { OciProcess } from '../spec/oci-types.js';
-import { cgroupJoinDirs, type ContainerCgroup } from './cgroups/index.js';
+import { cgroupJoinDirs, execLeafDir, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { describeFailure, runHelper } from './helper-proc.js';
 import { landlockHost } from './landlock.js';
@@ -59,7 +59,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   if (mac.issues.length) throw new ConfigError(mac.issues, `exec in \`${o.id}\``);
   const cg = rec.cgroup as ContainerCgroup | undefined;
   const built = buildExecPlan(loaded.spec, {
-    pid: rec.pid, namespaces: rec.namespaces as never, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], detach: !!o.detach,
+    pid: rec.pid, namespaces: rec.namespaces as never, cgroupDirs: cg ? execJoinDirs(cg) : [], detach: !!o.detach,
     ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}), preserveFds: o.preserveFds ?? 0,
     ...(loaded.seccomp ? { seccomp: loaded.seccomp } : {}),
     ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
@@ -86,4 +86,13 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const failure = (await helper.ready.then(() => undefined, (e: { failure?: Parameters<typeof describeFailure>[0] }) => e.failure));
   if (failure) throw new RuntimeError('ERR_HELPER', `exec in \`${o.id}\`: ${describeFailure(failure)}`);
   return o.detach ? 0 : code;
+}
+
+/** The dirs an exec'd process joins: the container's, but where the container manages a
+ * delegated cgroup2 dir and has enabled controllers for its children (systemd does on a
+ * cgroup2 host), that dir may hold no process (cgroup v2's no-internal-process rule): the
+ * process goes to a leaf beneath it instead, removed with the container. */
+function execJoinDirs(cg: ContainerCgroup): string[] {
+  const v2 = cg.dirs.unified;
+  return cgroupJoinDirs(cg).map((d) => (d === v2 && cg.delegated?.includes(d) ? execLeafDir(d) : d));
 }

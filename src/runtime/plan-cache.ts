@@ -57,6 +57,7 @@ export function uncacheableReason(spec: OciSpec, o: { consoleSocket?: string; pr
   if (Object.values(spec.hooks ?? {}).some((h) => Array.isArray(h) && h.length)) return 'hooks';
   if (spec.linux?.seccomp?.listenerPath) return 'seccomp listener';
   if (spec.linux?.cgroupsPath) return 'cgroupsPath';
+  if (spec.mounts?.some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && !m.options?.includes('ro'))) return 'read-write cgroup mount (delegation)';
   if (spec.linux?.uidMappings?.length || spec.linux?.gidMappings?.length) return 'id maps';
   if (Object.keys(spec.annotations ?? {}).some((k) => k.includes('idmap'))) return 'idmap annotation';
   if (spec.mounts?.some((m) => m.options?.some((x) => /idmap/.test(x)) || m.uidMappings || m.gidMappings)) return 'id-mapped mount';

@@ -4,10 +4,12 @@
 // and goes with `delete`. debootstrap runs once for this whole file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot } from '../lib/bundle.js';
-import { assertSandboxGone, MoatScratch } from '../lib/moat.js';
+import { assertSandboxGone, MoatScratch, sandboxCgroupDirs } from '../lib/moat.js';
+import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 import { debianMirror, hostSuite } from '../../src/manager/templates/debootstrap.js';
 
 const suite = process.env.MOAT_DEBIAN_SUITE || hostSuite();
@@ -39,7 +41,11 @@ describe('moat: the debian template', { skip }, () => {
     builds = rs.map((r) => r.stderr).filter((e) => /building the debian/.test(e));
     for (const n of ['d1', 'd2']) await s.ok(['start', n]);
   });
-  after(async () => s.cleanup());
+  let shared: string | undefined;
+  after(async () => {
+    await s.cleanup();
+    if (shared) rmSync(shared, { recursive: true, force: true });
+  });
 
   test('debootstrap ran once for two concurrent creates, with progress on stderr', () => {
     assert.equal(builds.length, 1, 'exactly one create built the cache');
@@ -103,5 +109,54 @@ describe('moat: the debian template', { skip }, () => {
     assert.equal(out.stdout, 'd1-secret\nissue-gone\n');
     await s.ok(['delete', '--force', 'd1c']);
     assertSandboxGone(s, 'd1c');
+  });
+
+  test('--init systemd: systemd boots as PID 1 in a delegated cgroup, runs a unit as another user, and halts on stop', async () => {
+    shared = mkdtempSync(join(tmpdir(), 'moat-systemd-'));
+    chmodSync(shared, 0o777); // the unit writes here as `nobody`
+    await s.ok(['create', 'sys', '--template', 'debian', '--init', 'systemd', '--volume', `${shared}:/shared`]);
+    await s.ok(['start', 'sys']);
+    // waits for the boot to finish (systemctl fails until systemd's socket is up); `running`
+    // means no unit failed
+    const boot = await s.moat(['exec', 'sys', '--', 'sh', '-c', 'for i in $(seq 300); do st=$(systemctl is-system-running --wait 2>/dev/null); case $st in running|degraded|maintenance|stopping) break ;; esac; sleep 0.1; done; echo $st'], { timeoutMs: 60_000 });
+    const failed = boot.stdout.trim() === 'running' ? '' : await s.moat(['exec', 'sys', '--', 'systemctl', '--failed', '--no-pager']).then((r) => r.stdout);
+    assert.equal(boot.stdout.trim(), 'running', `systemd state ${boot.stdout.trim()}; failed units:\n${failed}`);
+    const unit = [
+      '[Service]', 'User=nobody', 'RuntimeDirectory=hello',
+      'ExecStart=/bin/sh -c "id -u > /run/hello/uid; exec sleep infinity"',
+      'ExecStop=/bin/sh -c "echo stopped-cleanly > /shared/marker"',
+    ].join('\n');
+    const out = await s.ok(['exec', 'sys', '--', 'sh', '-c', `cat /proc/1/comm; grep '^0::' /proc/1/cgroup
+      printf '%s\\n' '${unit}' > /etc/systemd/system/hello.service
+      systemctl daemon-reload && systemctl start hello && systemctl is-active hello
+      for i in $(seq 100); do [ -s /run/hello/uid ] && break; sleep 0.1; done; cat /run/hello/uid
+      echo 1 > /sys/fs/cgroup/cgroup.max.descendants 2>/dev/null && echo limit-writable || echo limit-denied`]);
+    assert.deepEqual(out.trim().split('\n'), ['systemd', '0::/init.scope', 'active', '65534', 'limit-denied']);
+    // on the host: systemd's cgroups are beneath the sandbox's own cgroup2 dir, made by (and
+    // owned by) the sandbox's root; every process there is still in the sandbox's v1 cgroups,
+    // so the limits set from outside hold for all of them
+    const info = JSON.parse(await s.ok(['inspect', 'sys', '--json'])) as { pid: number; spec: { linux: { uidMappings: { hostID: number }[] } } };
+    const host = probeCgroupHost();
+    const v2 = sandboxCgroupDirs('sys', s.data).find((d) => host.unified && d.startsWith(host.unified + '/'));
+    const v1Pids = host.v1.pids ? sandboxCgroupDirs('sys', s.data).find((d) => d.startsWith(host.v1.pids! + '/')) : undefined;
+    if (v2) {
+      const svc = join(v2, 'system.slice', 'hello.service');
+      assert.ok(existsSync(svc), `${svc} made by the sandbox's systemd`);
+      assert.equal(statSync(svc).uid, info.spec.linux.uidMappings[0]!.hostID, 'owned by the sandbox root\'s host uid');
+      assert.equal(statSync(v2).uid, info.spec.linux.uidMappings[0]!.hostID, 'the sandbox\'s cgroup2 dir is delegated to its root');
+      const svcPids = readFileSync(join(svc, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      assert.ok(svcPids.length > 0);
+      if (v1Pids) {
+        const inLimit = readFileSync(join(v1Pids, 'cgroup.procs'), 'utf8').split('\n');
+        for (const p of svcPids) assert.ok(inLimit.includes(p), `service pid ${p} is in the sandbox's pids cgroup`);
+      }
+    }
+    // SIGRTMIN+3: systemd stops its units (ExecStop runs) and halts; a SIGKILL would not
+    await s.ok(['stop', 'sys']);
+    assert.equal(readFileSync(join(shared, 'marker'), 'utf8'), 'stopped-cleanly\n');
+    assert.match(await s.ok(['list']), /sys\s+stopped/);
+    for (const d of sandboxCgroupDirs('sys', s.data)) assert.equal(existsSync(d), false, `cgroup ${d} removed with what systemd made beneath it`);
+    await s.ok(['delete', 'sys']);
+    assertSandboxGone(s, 'sys');
   });
 });

@@ -47,6 +47,7 @@ export const SANDBOX_FLAGS: Record<string, FlagSpec> = {
   publish: { type: 'strings', alias: 'p', help: 'forward a host port: [IP:]HOSTPORT:CTPORT[/tcp|udp] (repeatable)' },
   userns: { type: 'string', help: 'private (default: a uid/gid range of the sandbox\'s own) or host (root inside is root outside)' },
   mac: { type: 'string', help: 'required (default: Landlock plus the host\'s SELinux/AppArmor/Smack, refuse if one cannot apply), best-effort (start, name what is skipped) or off' },
+  init: { type: 'string', help: 'systemd: boot systemd as PID 1 (debian or oci:DIR templates; its cgroup is delegated to it; `moat stop` halts it with SIGRTMIN+3)' },
   unit: { type: 'string', help: 'run a host service: NAME.service\'s ExecStart, Environment, User and WorkingDirectory; its package\'s /etc files seed the sandbox\'s /etc' },
 };
 

@@ -10,6 +10,7 @@ const VALUES: Record<string, string> = {
   network: 'none host',
   userns: 'private host',
   template: 'host busybox debian oci:',
+  init: 'systemd',
 };
 
 function flagWords(flags: Record<string, FlagSpec>): string {

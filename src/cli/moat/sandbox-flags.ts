@@ -9,6 +9,7 @@ export function sandboxOptions(ctx: CommandContext): SandboxOptions {
   const o: SandboxOptions = { readOnly: !!f['read-only'], volumes: (f.volume as string[]) ?? [], env: (f.env as string[]) ?? [], publish: (f.publish as string[]) ?? [], command: ctx.command };
   for (const k of ['template', 'memory', 'cpus', 'pids', 'hostname', 'network', 'userns', 'mac'] as const) if (typeof f[k] === 'string') o[k] = f[k] as string;
   if (typeof f.unit === 'string') o.unit = f.unit;
+  if (typeof f.init === 'string') o.init = f.init;
   return o;
 }
 

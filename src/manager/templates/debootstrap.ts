@@ -16,8 +16,9 @@ const SETPRIV = '/usr/bin/setpriv';
 /** Where debootstrap lives on Debian. */
 export const DEBOOTSTRAP = '/usr/sbin/debootstrap';
 
-/** Packages added to minbase: ps, top and kill for `moat exec` (kept small: every data dir builds its cache once). */
-export const DEBIAN_EXTRA_PACKAGES = ['procps'];
+/** Packages added to minbase: ps, top and kill for `moat exec`; systemd as init for
+ * `--init systemd` (systemd-sysv pulls in systemd). Kept small: every data dir builds its cache once. */
+export const DEBIAN_EXTRA_PACKAGES = ['procps', 'systemd-sysv'];
 
 /** The Debian suite of the host (`bookworm` when the host does not say). */
 export function hostSuite(osRelease = '/etc/os-release'): string {

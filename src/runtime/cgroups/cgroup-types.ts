@@ -28,6 +28,9 @@ export interface ContainerCgroup {
   created: string[];
   /** the device program for the C helper to BPF_PROG_ATTACH (BPF_F_ALLOW_MULTI) to `dir` */
   deviceBpf?: { dir: string; insns: string };
+  /** dirs delegated to the container's root (delegate-container-cgroup.ts): it may have made
+   * cgroups beneath them, which delete removes first */
+  delegated?: string[];
   /** downgrades accepted because of `bestEffort`, or fields the kernel ignores */
   notes?: ConfigIssue[];
 }

@@ -2,6 +2,7 @@
 import { CgroupError, errnoOf } from './cgroup-error.js';
 import { backoffMs, cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
 import type { ContainerCgroup } from './cgroup-types.js';
+import { removeDelegatedDescendants } from './delegate-container-cgroup.js';
 import { freezerOf, setCgroupFrozen } from './freeze-container-cgroup.js';
 import { removeCreatedDirs } from './write-cgroup-files.js';
 
@@ -57,5 +58,6 @@ export function destroyContainerCgroup(cg: ContainerCgroup): void {
     killPids(dirs); // without a freezer a process may have forked meanwhile
     sleepSync(backoffMs(n));
   }
+  for (const d of cg.delegated ?? []) if (cg.created.includes(d)) removeDelegatedDescendants(d);
   removeCreatedDirs(cg.created, 1000);
 }

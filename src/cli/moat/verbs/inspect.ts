@@ -9,7 +9,7 @@ function text(r: SandboxReport): string {
     `name:       ${r.name}`,
     `status:     ${r.status}${r.pid ? ` (pid ${r.pid})` : ''}${r.exitCode !== undefined ? ` (exit status ${r.exitCode})` : ''}`,
     `template:   ${r.template}`,
-    `command:    ${r.command.join(' ')}`,
+    `command:    ${r.command.join(' ')}${r.init ? ` (--init ${r.init}: \`moat stop\` sends SIGRTMIN+3, its halt signal)` : ''}`,
     `hostname:   ${r.hostname}`,
     `created:    ${r.created}`,
     `rootfs:     ${r.rootfs}`,
