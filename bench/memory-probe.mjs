@@ -76,8 +76,9 @@ async function main() {
     const keys = new Set(names.flatMap((nm) => result[nm].flatMap((s) => Object.keys(s.stat))));
     for (const k of keys) row(`stat ${k}`, (s) => s.stat[k] ?? 0);
     const caches = new Set(names.flatMap((nm) => result[nm].flatMap((s) => Object.keys(s.slabs))));
+    // memory.kmem.slabinfo is empty on newer kernels (6.x here): then there are no slab rows
     for (const c of [...caches].sort()) row(`slab ${c}`, (s) => s.slabs[c] ?? 0);
-    row('slab total', (s) => Object.values(s.slabs).reduce((a, b) => a + b, 0));
+    if (caches.size) row('slab total', (s) => Object.values(s.slabs).reduce((a, b) => a + b, 0));
     for (const nm of names) console.log(`${nm}: ${result[nm][0].dir} procs ${result[nm][0].procs.join(',')}`);
   } finally {
     await cleanupAll(runtimes);
