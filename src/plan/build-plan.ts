@@ -162,8 +162,8 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   // host privilege to lower it
   if (p.oomScoreAdj !== undefined) ops.push({ op: 'oom_score_adj', value: BigInt(p.oomScoreAdj), origin: 'process.oomScoreAdj' });
   // The container process is in its cgroups before its first op runs. As root, the helper
-  // opens their cgroup.procs here (mode 1: host paths, before any namespace is joined) and
-  // moves the cloned process in while it still waits for the helper's go: the namespaces the
+  // opens their files here (mode 1: host paths, before any namespace is joined) and the
+  // cloned process moves itself in before anything else: the namespaces the
   // clone makes (a network namespace is most of a container's kernel memory) are then the
   // runtime's allocation, charged to the runtime's cgroups as crun's are, and a foreground
   // helper stays out of the container's cgroups and pids.current. Without root (a delegated
