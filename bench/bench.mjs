@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, isClean, leftovers, pidsWithArg } from './lib/cleanup.mjs';
 import { describeConfig, makeFixture } from './lib/fixture.mjs';
-import { containerMemory, memAvailable } from './lib/memory.mjs';
+import { containerMemory, kernelMemory, memAvailable } from './lib/memory.mjs';
 import { newId, since, timed } from './lib/proc.mjs';
 import { printTable } from './lib/report.mjs';
 import { bwrapArgv, findBun, setupRuntimes } from './lib/runtimes.mjs';
@@ -132,7 +132,7 @@ async function phaseConcurrent(ctx) {
     await timed(rt.argv('create', '-b', bundles.sleep, warm));
     await timed(rt.argv('delete', '--force', warm));
     const ids = Array.from({ length: concurrent }, () => newId('conc'));
-    const memBefore = memAvailable();
+    const memBefore = memAvailable(), kernBefore = kernelMemory();
     const t0 = process.hrtime.bigint();
     const started = await Promise.all(ids.map(async (id) => {
       const c = await timed(rt.argv('create', '-b', bundles.sleep, id));
@@ -142,7 +142,7 @@ async function phaseConcurrent(ctx) {
     const startMs = since(t0);
     await new Promise((r) => setTimeout(r, 300)); // let the sleeps settle
     const mem = containerMemory(ids);
-    const memAfter = memAvailable();
+    const memAfter = memAvailable(), kernAfter = kernelMemory();
     const resident = pidsWithArg(rt.root).length; // a runtime CLI (node, bun, runc...) still alive
     const t1 = process.hrtime.bigint();
     const deleted = await Promise.all(ids.map(async (id) => (await timed(rt.argv('delete', '--force', id))).code === 0));
@@ -151,7 +151,7 @@ async function phaseConcurrent(ctx) {
     out[rt.name] = {
       containers: concurrent, startMs, deleteMs, totalMs: startMs + deleteMs,
       errors: started.filter((x) => !x).length + deleted.filter((x) => !x).length,
-      memory: { ...mem, perContainerCgroupBytes: mem.cgroupBytes / concurrent, perContainerPss: mem.pss / concurrent, perContainerMemAvailableDelta: (memBefore - memAfter) / concurrent },
+      memory: { ...mem, perContainerCgroupBytes: mem.cgroupBytes / concurrent, perContainerPss: mem.pss / concurrent, perContainerMemAvailableDelta: (memBefore - memAfter) / concurrent, perContainerExactBytes: mem.exactBytes / concurrent, perContainerKmem: mem.kmemBytes / concurrent, perContainerHostKernelDelta: (kernAfter - kernBefore) / concurrent },
       residentRuntimeProcesses: resident,
       leftovers: left,
     };

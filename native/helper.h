@@ -74,6 +74,7 @@ int send_fd(int sock, int fd, const char *name, size_t namelen);
 /* ops-host.c: run before clone */
 void op_cgroup_join(const struct op *o);
 void op_device_bpf(const struct op *o);
+void op_unshare(const struct op *o); /* in the container process */
 void op_ns_join(const struct op *o);
 void ns_preopen(struct plan *p);
 void op_connect(const struct op *o);

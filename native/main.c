@@ -35,7 +35,7 @@ static const op_fn ops[PLAN_OP_MAX] = {
   [PLAN_OP_SET_USER] = op_set_user, [PLAN_OP_CAPS] = op_caps,
   [PLAN_OP_NO_NEW_PRIVS] = op_no_new_privs, [PLAN_OP_SECCOMP] = op_seccomp,
   [PLAN_OP_LANDLOCK] = op_landlock, [PLAN_OP_LOOPBACK_UP] = op_loopback_up,
-  [PLAN_OP_LSM_ATTR] = op_lsm_attr,
+  [PLAN_OP_LSM_ATTR] = op_lsm_attr, [PLAN_OP_UNSHARE] = op_unshare,
 };
 
 /* CVE-2019-5736: a container process must never get a writable handle on the helper binary

@@ -25,7 +25,7 @@ static const uint8_t attr_kind[PA_MAX] = {
 #define A(x) (1ull << (x))
 struct op_schema { uint8_t known; uint64_t allowed, required; };
 static const struct op_schema schema[PLAN_OP_MAX] = {
-  [PLAN_OP_CGROUP_JOIN] = { 1, A(PA_PATH), A(PA_PATH) },
+  [PLAN_OP_CGROUP_JOIN] = { 1, A(PA_PATH) | A(PA_MODE), A(PA_PATH) },
   [PLAN_OP_DEVICE_BPF] = { 1, A(PA_PATH) | A(PA_BYTES), A(PA_PATH) | A(PA_BYTES) },
   [PLAN_OP_NS_JOIN] = { 1, A(PA_NSTYPE) | A(PA_PATH), A(PA_NSTYPE) | A(PA_PATH) },
   [PLAN_OP_CONNECT] = { 1, A(PA_NAME) | A(PA_PATH), A(PA_NAME) | A(PA_PATH) },
@@ -65,6 +65,7 @@ static const struct op_schema schema[PLAN_OP_MAX] = {
   [PLAN_OP_LANDLOCK] = { 1, A(PA_BYTES), A(PA_BYTES) },
   [PLAN_OP_LOOPBACK_UP] = { 1, 0, 0 },
   [PLAN_OP_LSM_ATTR] = { 1, A(PA_PATH) | A(PA_SOURCE) | A(PA_DATA), A(PA_PATH) | A(PA_DATA) },
+  [PLAN_OP_UNSHARE] = { 1, A(PA_NSTYPE), A(PA_NSTYPE) },
   [PLAN_OP_EXEC] = { 1, A(PA_ARG) | A(PA_ENV) | A(PA_PATH) | A(PA_KEEP_FDS), A(PA_ARG) },
 };
 

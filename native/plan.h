@@ -55,7 +55,8 @@
 #define PLAN_OP_EXEC 37
 #define PLAN_OP_LOOPBACK_UP 38
 #define PLAN_OP_LSM_ATTR 39   /* either stage: a label written to a proc attr file */
-#define PLAN_OP_MAX 40
+#define PLAN_OP_UNSHARE 40    /* the container process: a namespace made after its cgroups were joined */
+#define PLAN_OP_MAX 41
 
 #define PA_PATH 1       /* str */
 #define PA_SOURCE 2     /* str */

@@ -37,9 +37,12 @@ export function printTable(res) {
   add(`(4) ${res.options.concurrent} concurrent delete`, (n) => c[n]?.deleteMs);
   add(`(4) ${res.options.concurrent} concurrent total`, (n) => c[n]?.totalMs);
   add('(4) errors', (n) => c[n]?.errors, String);
-  add('(4) memory cgroup / container', (n) => c[n]?.memory.perContainerCgroupBytes, mib);
+  add('(4) memory cgroup charge / container (exact)', (n) => c[n]?.memory.perContainerExactBytes, mib);
+  add('(4)   of which kernel (kmem) / container', (n) => c[n]?.memory.perContainerKmem, mib);
+  add('(4) memory cgroup usage_in_bytes / container', (n) => c[n]?.memory.perContainerCgroupBytes, mib);
   add('(4) PSS of its processes / container', (n) => c[n]?.memory.perContainerPss, mib);
   add('(4) MemAvailable drop / container', (n) => c[n]?.memory.perContainerMemAvailableDelta, mib);
+  add('(4) host Slab+KernelStack+PageTables rise / container', (n) => c[n]?.memory.perContainerHostKernelDelta, mib);
   add('(4) processes in containers', (n) => c[n] && `${c[n].memory.processes} (${Object.entries(c[n].memory.comms).map(([k, v]) => `${k}:${v}`).join(' ')})`, String);
   add('(4) runtime processes left running', (n) => c[n]?.residentRuntimeProcesses, String);
   add('(4) leftovers after delete', (n) => c[n] && (Object.keys(c[n].leftovers.state).length + c[n].leftovers.cgroups.length + c[n].leftovers.processes.length), String);

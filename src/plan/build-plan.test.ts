@@ -70,6 +70,28 @@ test('cgroup_join, open_fifo and clone come before any op of the container proce
   before(of(l, 'open_fifo'), child, 'open_fifo < child ops');
 });
 
+test('as root the cloned process is moved into its cgroups before its first op, and then makes its cgroup namespace', () => {
+  const l = ops(spec());
+  const clone = of(l, 'clone');
+  const joins = of(l, 'cgroup_join');
+  assert.ok(joins.length > 0);
+  // mode 1: opened before clone (and before any namespace is joined), written with the child's pid
+  for (const i of joins) assert.equal(l[i]!.mode, 1);
+  before(joins, of(l, 'ns_join').length ? of(l, 'ns_join') : clone, 'cgroup_join < ns_join');
+  assert.equal(Number(l[clone[0]!]!.flags) & CLONE_FLAGS.cgroup, 0, 'no CLONE_NEWCGROUP on clone');
+  // the first op of the container process: rooted at its own cgroups, not the runtime's
+  assert.deepEqual(l[clone[0]! + 1], { op: 'unshare', nstype: CLONE_FLAGS.cgroup, origin: 'linux.namespaces[5]' });
+  assert.equal(of(l, 'unshare').length, 1);
+  // without a cgroup namespace nothing is unshared
+  const noNs = ops(spec((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'cgroup'))));
+  assert.equal(of(noNs, 'unshare').length, 0);
+  // without root (a delegated cgroup): the helper joins first and the clone makes the namespace
+  const rl = ops(spec(), { ...CTX, rootless: true });
+  for (const i of of(rl, 'cgroup_join')) assert.equal(rl[i]!.mode, undefined);
+  assert.ok((Number(rl[of(rl, 'clone')[0]!]!.flags) & CLONE_FLAGS.cgroup) !== 0);
+  assert.equal(of(rl, 'unshare').length, 0);
+});
+
 test('root_propagation, then root_bind, then every mount', () => {
   const l = ops(spec());
   before(of(l, 'root_propagation'), of(l, 'root_bind'), 'root_propagation < root_bind');
@@ -170,7 +192,8 @@ test('uid/gid maps land on the clone op when a user namespace is created', () =>
   assert.equal(clone.uidMap, '0 100000 65536\n');
   assert.equal(clone.gidMap, '0 200000 1\n1 300000 10\n');
   assert.ok((Number(clone.flags) & CLONE_FLAGS.user) !== 0, 'CLONE_NEWUSER set');
-  const want = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user'] as const;
+  // the cgroup namespace is made after clone, by the container process (next test)
+  const want = ['pid', 'network', 'ipc', 'uts', 'mount', 'user'] as const;
   assert.equal(clone.flags, want.reduce((f, t) => f | CLONE_FLAGS[t], 0));
   // no user namespace: no maps
   const root = ops(spec());

@@ -164,9 +164,15 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   // oom_score_adj is inherited by the child; set here, where the helper still has the
   // host privilege to lower it
   if (p.oomScoreAdj !== undefined) ops.push({ op: 'oom_score_adj', value: BigInt(p.oomScoreAdj), origin: 'process.oomScoreAdj' });
-  // cgroups first: the clone below inherits them, so the container is limited from its
-  // first instruction
-  for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, origin: 'linux.cgroupsPath' });
+  // The container process is in its cgroups before its first op runs. As root, the helper
+  // opens their files here (mode 1: host paths, before any namespace is joined) and the
+  // cloned process moves itself in before anything else: the namespaces the
+  // clone makes (a network namespace is most of a container's kernel memory) are then the
+  // runtime's allocation, charged to the runtime's cgroups as crun's are, and a foreground
+  // helper stays out of the container's cgroups and pids.current. Without root (a delegated
+  // cgroup) the helper joins first (mode 0) and the clone inherits them.
+  const childJoin = !ctx.rootless;
+  for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, ...(childJoin ? { mode: 1 } : {}), origin: 'linux.cgroupsPath' });
   idmapOps(spec, ctx, ops, trees);
   if (ctx.deviceBpf) ops.push({ op: 'device_bpf', path: ctx.deviceBpf.dir, bytes: ctx.deviceBpf.insns, origin: 'linux.resources.devices' });
   const nss = linux.namespaces ?? [];
@@ -188,6 +194,10 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   ops.push({ op: 'open_fifo', path: ctx.fifoPath, origin: 'root.path' });
   let flags = 0;
   for (const n of nss) if (!n.path && n.type !== 'time') flags |= CLONE_FLAGS[n.type];
+  // a cgroup namespace is rooted where its maker is when it is made: with cgroups joined
+  // after clone, the container process makes it itself once it is in them (first op below)
+  const ownCgroupNs = childJoin && ctx.cgroupDirs.length > 0 && (flags & CLONE_FLAGS.cgroup) !== 0;
+  if (ownCgroupNs) flags &= ~CLONE_FLAGS.cgroup;
   const relay = ctx.mode === 'foreground' && p.terminal && !ctx.consoleSocket;
   const clone: PlanOp = { op: 'clone', flags, mode: ctx.mode === 'foreground' ? 1 : 0, value: relay ? 2 : 0, origin: 'linux.namespaces' };
   if (ctx.exitFile && ctx.mode === 'detach') clone.path = ctx.exitFile;
@@ -200,6 +210,7 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
     if (ctx.rootless) clone.value = (clone.value as number) | (ctx.rootlessNewIdMap ? 4 : 1);
   }
   ops.push(clone);
+  if (ownCgroupNs) ops.push({ op: 'unshare', nstype: CLONE_FLAGS.cgroup, origin: `linux.namespaces[${nss.findIndex((n) => n.type === 'cgroup')}]` });
   return ops;
 }
 

@@ -42,6 +42,7 @@ export const PLAN_OPS = {
   exec: 37,
   loopback_up: 38,
   lsm_attr: 39,
+  unshare: 40,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

@@ -3,6 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers } from '../lib/oci.js';
+import { runCli, uniqueId } from '../lib/bundle.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { capabilityMask } from '../../src/spec/capabilities.js';
 import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
@@ -139,6 +142,35 @@ describe('inside a default container', { skip }, () => {
     assert.deepEqual(fds.map((f) => f.fd).sort(), [0, 1, 2, 3].slice(0, fds.length));
     // the probe's own directory fd for /proc/self/fd may appear as 3; nothing else may
     assert.ok(fds.every((f) => f.fd < 3 || String(f.target).includes('/proc')), JSON.stringify(fds));
+  });
+
+  test('the cgroup namespace is rooted at the container\'s own cgroups; a foreground helper is not in them', async () => {
+    // the helper moves the container process into its cgroups after clone, and the process
+    // makes its cgroup namespace only then: made before, every path here would be `/moat-ID`
+    const p = await s.probe<{ path: string }[]>(['cgroup']);
+    assert.ok(p.length > 0);
+    for (const e of p) assert.equal(e.path, '/', JSON.stringify(p));
+    // a foreground `run`: the container's cgroup dirs hold its process and nothing of ours
+    const host = probeCgroupHost();
+    const b = s.bundle((c) => (c.process.args = ['/probe', 'sleep', '60']));
+    const id = uniqueId('fg');
+    const run = runCli(['--root', s.state.root, 'run', '-b', b.dir, id]);
+    try {
+      let pid = 0;
+      for (let i = 0; i < 500 && !pid; i++) {
+        const st = await s.cli(['state', id]);
+        if (st.code === 0 && JSON.parse(st.stdout).status === 'running') pid = JSON.parse(st.stdout).pid;
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(pid > 0, 'the container runs');
+      const dirs = [...Object.entries(host.v1).map(([ctl, m]) => join(m, host.self[ctl] ?? '/', `moat-${id}`)), ...(host.unified ? [join(host.unified, host.self[''] ?? '/', `moat-${id}`)] : [])].filter(existsSync);
+      assert.ok(dirs.length > 0, 'the container has cgroup dirs');
+      for (const d of dirs) assert.deepEqual(readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number), [pid], d);
+    } finally {
+      await s.cli(['kill', id, 'KILL']);
+      await run;
+    }
+    assertNoLeftovers(s.state.root, id);
   });
 
   test('a run leaves no state and no cgroup behind', async () => {
