@@ -103,6 +103,8 @@ export interface HostLimits {
   rootless?: boolean;
   /** why this caller cannot set cgroup limits here (unset: it can) */
   noCgroupLimits?: string;
+  /** the host has a cgroup2 hierarchy (the only kind moat delegates to a sandbox) */
+  cgroup2?: boolean;
 }
 
 /** Default pids limit: enough for any service, a wall against fork bombs. */
@@ -210,7 +212,9 @@ export function defineSandbox(name: string, o: SandboxOptions, host: HostLimits)
     else if (template !== 'debian' && !template.startsWith('oci:')) issues.add('ERR_INIT', '--init', `template \`${template}\` has no systemd: use --template debian (or oci:DIR of an image with systemd)`);
     else if (o.command?.length || o.unit !== undefined) issues.add('ERR_INIT', '--init', 'systemd is the sandbox\'s command: give no command and no --unit (enable units inside the sandbox instead)');
     else if (userns === 'host') issues.add('ERR_INIT', '--init', 'systemd needs the sandbox\'s own user namespace to manage its cgroup: drop --userns host');
+    else if (host.rootless) issues.add('ERR_INIT', '--init', 'systemd needs a cgroup delegated to the sandbox, which only root can make: run moat as root');
     else if (host.noCgroupLimits) issues.add('ERR_INIT', '--init', `systemd needs a cgroup of the sandbox's own, which cannot be made here: ${host.noCgroupLimits}`);
+    else if (!host.cgroup2) issues.add('ERR_INIT', '--init', 'systemd needs a cgroup2 hierarchy to manage (moat does not delegate cgroup v1): this host mounts none');
   }
   if (!issues.ok) throw new ConfigError(issues.items, `invalid sandbox \`${name}\``);
   const u = unit?.unit;

@@ -38,7 +38,13 @@ export function cgroupLimitsUnavailable(): string | undefined {
 export function hostLimits(): HostLimits {
   const rootless = isRootless();
   const no = rootless ? cgroupLimitsUnavailable() : undefined;
-  return { cpus: availableParallelism(), memoryBytes: totalmem(), ...(rootless ? { rootless } : {}), ...(no ? { noCgroupLimits: no } : {}) };
+  let cgroup2 = false;
+  try {
+    cgroup2 = cgroupHostInfo().unified !== undefined;
+  } catch {
+    /* no cgroups at all: refused where they are needed */
+  }
+  return { cpus: availableParallelism(), memoryBytes: totalmem(), ...(rootless ? { rootless } : {}), ...(no ? { noCgroupLimits: no } : {}), ...(cgroup2 ? { cgroup2 } : {}) };
 }
 
 /** Says, at warn level, that a sandbox runs without the default pids limit (rootless on a

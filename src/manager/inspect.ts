@@ -143,7 +143,7 @@ function layers(def: SandboxDefinition, spec: OciSpec, pid: number | undefined, 
   });
   else out.push({
     layer: 'cgroups', active: true,
-    detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)${def.init === 'systemd' ? `; --init systemd: its cgroup2 dir (v1 \`name=systemd\` where there is no cgroup2) is delegated to the sandbox's root, which may make cgroups beneath it; the limits' own dirs are not delegated` : ''}`,
+    detail: `pids ${r.pids?.limit}, memory ${r.memory?.limit ? formatSize(r.memory.limit) : 'unlimited'}, cpu ${def.limits.cpus ?? 'unlimited'}; devices: deny all but the default nodes (null, zero, full, random, urandom, tty, ptmx)${def.init === 'systemd' ? `; --init systemd: its cgroup2 dir is delegated to the sandbox's root, which may make up to 1024 cgroups, 16 deep, beneath it; limit files and cgroup v1 are not delegated` : ''}`,
     ...(cgObserved ? { observed: cgObserved } : {}),
   });
   const overlay = spec.annotations?.[OVERLAY_LOWER_ANNOTATION];

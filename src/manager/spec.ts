@@ -14,7 +14,6 @@ import { getTemplate } from './templates/index.js';
 import { overlayWorkDir } from './templates/types.js';
 import { OVERLAY_LOWER_ANNOTATION, OVERLAY_WORK_ANNOTATION } from '../spec/parse-oci.js';
 import { applyUserNamespace } from './userns.js';
-import { cgroupHostInfo } from '../runtime/host.js';
 
 /** CFS period used for --cpus. */
 export const CPU_PERIOD = 100_000;
@@ -98,18 +97,17 @@ export const SYSTEMD_CAPS = ['CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE',
 export const SYSTEMD_STOP_SIGNAL = 'RTMIN+3';
 
 /** `--init systemd`: /sbin/init as PID 1, told it runs in a container, with the capabilities it
- * needs and its cgroup mounted read-write (which delegates the cgroup to the sandbox's root:
- * src/runtime/cgroups/delegate-container-cgroup.ts). Where the host has a cgroup2 hierarchy
- * the sandbox sees that alone, so systemd runs in its unified mode. Units that ask for mount
+ * needs and its cgroup2 dir mounted alone and read-write (which delegates it to the sandbox's
+ * root: src/runtime/cgroups/delegate-container-cgroup.ts), so systemd runs in its unified mode
+ * also on a hybrid host (a host without cgroup2 is refused at create). Units that ask for mount
  * namespaces run without them (systemd skips them when it may not mount). */
 function bootSystemd(spec: OciSpec): void {
   const p = spec.process!;
   p.args = ['/sbin/init'];
   p.env = [...(p.env ?? []).filter((e) => !e.startsWith('container=')), 'container=moat'];
   p.capabilities = { bounding: [...SYSTEMD_CAPS], effective: [...SYSTEMD_CAPS], permitted: [...SYSTEMD_CAPS] };
-  const type = cgroupHostInfo().unified !== undefined ? 'cgroup2' : 'cgroup';
   const i = spec.mounts!.findIndex((m) => m.destination === '/sys/fs/cgroup');
-  const m: OciMount = { destination: '/sys/fs/cgroup', type, source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'rw'] };
+  const m: OciMount = { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'rw'] };
   if (i >= 0) spec.mounts![i] = m;
   else spec.mounts!.push(m);
   // systemd mounts /run/lock itself unless it finds it mounted, and may not mount here

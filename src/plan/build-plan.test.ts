@@ -420,6 +420,13 @@ test('cgroup mounts: v1 dirs under a tmpfs; `cgroup2` is the cgroup2 dir alone; 
   // read-write: only the delegated dir is writable, the limits' dirs stay read-only
   const v1rw = cgMounts('cgroup', 'rw').filter((o) => o.fstype === 'bind');
   assert.deepEqual(v1rw.map((o) => [o.path, ro(o)]), [['/sys/fs/cgroup/memory', true], ['/sys/fs/cgroup/systemd', true], ['/sys/fs/cgroup/unified', false]]);
+  // without a user namespace of its own (no delegation to speak of: its root is the host's) a mount is as asked
+  const noUserns = ops(spec((c) => {
+    c.mounts = c.mounts.filter((m: any) => m.destination !== '/sys/fs/cgroup');
+    c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rw'] });
+  }), { ...hybrid, cgroupDelegated: undefined }).filter((o) => o.op === 'mount' && o.fstype === 'bind' && String(o.path).startsWith('/sys/fs/cgroup/'));
+  assert.equal(noUserns.length, 3);
+  assert.ok(noUserns.every((o) => !ro(o)));
   // cgroup2: the container's cgroup2 dir at the mount point, nothing else
   const v2 = cgMounts('cgroup2', 'rw');
   assert.deepEqual(v2.map((o) => [o.path, o.fstype, o.source, ro(o)]), [['/sys/fs/cgroup', 'bind', '/sys/fs/cgroup/unified/m', false]]);

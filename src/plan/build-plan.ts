@@ -34,8 +34,9 @@ export interface PlanContext {
   cgroupDirs: string[];
   /** host dirs of the container's own cgroups, by hierarchy name, for `cgroup` mounts */
   cgroupMounts: Record<string, string>;
-  /** the dirs of `cgroupMounts` delegated to the container's root: a read-write cgroup mount
-   * leaves only these writable (the others are bound read-only) */
+  /** set for a container in a user namespace of its own: the dirs of `cgroupMounts` delegated
+   * to its root; a read-write cgroup mount leaves only these writable (the others are bound
+   * read-only). Unset (no user namespace: its root is the host's), a mount is as asked. */
   cgroupDelegated?: string[];
   deviceBpf?: { dir: string; insns: Uint8Array };
   consoleSocket?: string;
@@ -241,7 +242,7 @@ function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: Pl
     const o = compileMountOptions(m.type, m.options ?? []);
     for (const u of o.unknown) warnings.push({ code: 'ignored', path: `${origin}.options`, message: `option \`${u}\` is not understood and was ignored` });
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      ops.push(...cgroupMountOps(m.destination, m.type, o.attrSet, ctx, origin));
+      ops.push(...cgroupMountOps(m.destination, m.type, o.attrSet | (o.rattrSet & 1), ctx, origin));
       return;
     }
     const op: PlanOp = { op: 'mount', path: m.destination, fstype: o.bind ? 'bind' : m.type!, origin };
@@ -272,8 +273,8 @@ function mountOps(spec: OciSpec, ctx: PlanContext, trees: IdmapTrees): { ops: Pl
 function cgroupMountOps(dest: string, type: string, attrs: number, ctx: PlanContext, origin: string): PlanOp[] {
   const ops: PlanOp[] = [];
   const ro = (attrs & 1) !== 0;
-  const delegated = new Set(ctx.cgroupDelegated ?? []);
-  const bindAttrs = (source: string, extra: number) => attrs | extra | (ro || delegated.has(source) ? 0 : 1);
+  const delegated = ctx.cgroupDelegated && new Set(ctx.cgroupDelegated);
+  const bindAttrs = (source: string, extra: number) => attrs | extra | (ro || !delegated || delegated.has(source) ? 0 : 1);
   const names = Object.keys(ctx.cgroupMounts);
   const v2 = ctx.cgroupMounts.unified ?? ctx.cgroupMounts[''];
   if (type === 'cgroup2' || (names.length === 1 && names[0] === '')) {

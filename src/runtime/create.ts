@@ -18,7 +18,7 @@ import type { OciSpec } from '../spec/oci-types.js';
 import { log, logTap } from './log.js';
 import { cgroupfsHooks } from './cgroups/cgroup-fs.js';
 import { encodePlan } from '../plan/wire.js';
-import { PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
+import { isWritableCgroupMount, PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
 import { callerName, isRootless, requestedLimits, rootlessMaps } from './rootless.js';
 
@@ -69,13 +69,17 @@ function writePidFile(path: string, pid: number): void {
 
 /** The host ids of the container's root when its cgroup is to be delegated to it: it has
  * user and cgroup namespaces of its own and mounts its cgroups read-write (a container that
- * manages its own cgroups, as systemd does). Undefined otherwise. */
+ * manages its own cgroups, as systemd does). Undefined otherwise, and when any id map reaches
+ * host id 0 (the container's files would then be the host root's, limits included). */
 export function delegationOwner(spec: OciSpec): { uid: number; gid: number } | undefined {
   const nss = spec.linux?.namespaces ?? [];
   const own = (t: string) => nss.some((n) => n.type === t && !n.path);
   if (!own('user') || !own('cgroup')) return undefined;
-  if (!(spec.mounts ?? []).some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && !(m.options ?? []).includes('ro'))) return undefined;
-  const root = (maps: { containerID: number; hostID: number; size: number }[] | undefined) => {
+  if (!(spec.mounts ?? []).some(isWritableCgroupMount)) return undefined;
+  type IdMap = { containerID: number; hostID: number; size: number };
+  const reachesHostRoot = (maps: IdMap[] | undefined) => (maps ?? []).some((m) => m.hostID <= 0 && 0 < m.hostID + m.size);
+  if (reachesHostRoot(spec.linux?.uidMappings) || reachesHostRoot(spec.linux?.gidMappings)) return undefined;
+  const root = (maps: IdMap[] | undefined) => {
     const m = (maps ?? []).find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
     return m ? m.hostID - m.containerID : undefined;
   };
@@ -182,8 +186,11 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
+    // in a user namespace of its own, a read-write cgroup mount is writable only where the
+    // cgroup is delegated to the container's root (its root is not the host's there)
+    const ownUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     const planFor = (fifoPath: string, cg: ContainerCgroup | undefined) => buildPlan(spec, {
-      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg?.delegated ? { cgroupDelegated: cg.delegated } : {}),
+      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
       ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),

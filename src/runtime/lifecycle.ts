@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
 import type { OciState } from '../spec/oci-types.js';
 import { backoffMs } from './cgroups/cgroup-fs.js';
-import { destroyContainerCgroup, isContainerCgroupFrozen, killContainerCgroup, pauseContainerCgroup, resumeContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
+import { destroyContainerCgroup, treePids, isContainerCgroupFrozen, killContainerCgroup, pauseContainerCgroup, resumeContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { log } from './log.js';
@@ -99,6 +99,8 @@ export function parseSignal(s: string): number {
 function cgroupPids(cg: ContainerCgroup | undefined): number[] {
   const dir = cg && Object.values(cg.dirs)[0];
   if (!dir) return [];
+  // a delegated dir: the container's own cgroups beneath it too
+  if (cg.delegated?.includes(dir)) return treePids(dir);
   try {
     return readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
   } catch {

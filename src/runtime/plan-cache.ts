@@ -19,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OciSpec } from '../spec/oci-types.js';
+import type { OciMount, OciSpec } from '../spec/oci-types.js';
+import { compileMountOptions, MOUNT_ATTR } from '../policy/mounts/options.js';
 import type { CgroupHost, ContainerCgroup } from './cgroups/cgroup-types.js';
 import { fnv1a64, RecordWriter, srecStrings } from './state-record.js';
 import type { ContainerRecord } from './state.js';
@@ -57,7 +58,7 @@ export function uncacheableReason(spec: OciSpec, o: { consoleSocket?: string; pr
   if (Object.values(spec.hooks ?? {}).some((h) => Array.isArray(h) && h.length)) return 'hooks';
   if (spec.linux?.seccomp?.listenerPath) return 'seccomp listener';
   if (spec.linux?.cgroupsPath) return 'cgroupsPath';
-  if (spec.mounts?.some((m) => (m.type === 'cgroup' || m.type === 'cgroup2') && !m.options?.includes('ro'))) return 'read-write cgroup mount (delegation)';
+  if (spec.mounts?.some(isWritableCgroupMount)) return 'read-write cgroup mount (delegation)';
   if (spec.linux?.uidMappings?.length || spec.linux?.gidMappings?.length) return 'id maps';
   if (Object.keys(spec.annotations ?? {}).some((k) => k.includes('idmap'))) return 'idmap annotation';
   if (spec.mounts?.some((m) => m.options?.some((x) => /idmap/.test(x)) || m.uidMappings || m.gidMappings)) return 'id-mapped mount';
@@ -65,6 +66,13 @@ export function uncacheableReason(spec: OciSpec, o: { consoleSocket?: string; pr
   if (spec.process?.selinuxLabel || spec.process?.apparmorProfile || spec.linux?.mountLabel) return 'MAC label';
   if (Object.keys(spec.annotations ?? {}).some((k) => k.startsWith('run.moat.smack') || k.startsWith('run.moat.overlay'))) return 'smack or overlay annotation';
   return undefined;
+}
+
+/** A `cgroup`/`cgroup2` mount that is not read-only (by its options as the mount compiles them). */
+export function isWritableCgroupMount(m: OciMount): boolean {
+  if (m.type !== 'cgroup' && m.type !== 'cgroup2') return false;
+  const o = compileMountOptions(m.type, m.options ?? []);
+  return ((o.attrSet | o.rattrSet) & MOUNT_ATTR.RDONLY) === 0;
 }
 
 /** The cgroup mounts of /proc/self/mountinfo, one `mountpoint fstype superoptions` line each

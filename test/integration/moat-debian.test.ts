@@ -144,6 +144,8 @@ describe('moat: the debian template', { skip }, () => {
       assert.ok(existsSync(svc), `${svc} made by the sandbox's systemd`);
       assert.equal(statSync(svc).uid, info.spec.linux.uidMappings[0]!.hostID, 'owned by the sandbox root\'s host uid');
       assert.equal(statSync(v2).uid, info.spec.linux.uidMappings[0]!.hostID, 'the sandbox\'s cgroup2 dir is delegated to its root');
+      assert.equal(readFileSync(join(v2, 'cgroup.max.descendants'), 'utf8').trim(), '1024', 'capped, by a file that stays the host\'s');
+      assert.equal(statSync(join(v2, 'cgroup.max.descendants')).uid, 0);
       const svcPids = readFileSync(join(svc, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
       assert.ok(svcPids.length > 0);
       if (v1Pids) {

@@ -2,7 +2,7 @@
 import { CgroupError, errnoOf } from './cgroup-error.js';
 import { backoffMs, cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
 import type { ContainerCgroup } from './cgroup-types.js';
-import { removeDelegatedDescendants } from './delegate-container-cgroup.js';
+import { removeDelegatedDescendants, treePids } from './delegate-container-cgroup.js';
 import { freezerOf, setCgroupFrozen } from './freeze-container-cgroup.js';
 import { removeCreatedDirs } from './write-cgroup-files.js';
 
@@ -13,9 +13,14 @@ function ownedDirs(cg: ContainerCgroup): string[] {
   return [...new Set(Object.values(cg.dirs))].filter((d) => cg.created.includes(d));
 }
 
-function killPids(dirs: string[]): number {
+// the pids of a dir, with those of the cgroups the container made beneath it when delegated
+function pidsOf(cg: ContainerCgroup, dir: string): number[] {
+  return cg.delegated?.includes(dir) ? treePids(dir) : cgroupPids(dir);
+}
+
+function killPids(cg: ContainerCgroup, dirs: string[]): number {
   let n = 0;
-  for (const dir of dirs) for (const pid of cgroupPids(dir)) {
+  for (const dir of dirs) for (const pid of pidsOf(cg, dir)) {
     if (pid === process.pid) continue; // never ourselves (a misplaced join would otherwise kill the runtime)
     try {
       process.kill(pid, 'SIGKILL');
@@ -35,11 +40,11 @@ export function killContainerCgroup(cg: ContainerCgroup): void {
     try { writeCgroupFile(unified, 'cgroup.kill', '1'); } catch (err) { if (errnoOf((err as Error).cause) !== 'ENOENT') throw err; }
   }
   const f = freezerOf(cg);
-  const freeze = f !== undefined && dirs.includes(f.dir) && dirs.some((d) => cgroupPids(d).length > 0);
+  const freeze = f !== undefined && dirs.includes(f.dir) && dirs.some((d) => pidsOf(cg, d).length > 0);
   // frozen, nothing can fork between reading cgroup.procs and the kill
   if (freeze) setCgroupFrozen(cg, true);
   try {
-    killPids(dirs);
+    killPids(cg, dirs);
   } finally {
     if (freeze) setCgroupFrozen(cg, false);
   }
@@ -50,12 +55,12 @@ export function destroyContainerCgroup(cg: ContainerCgroup): void {
   const dirs = ownedDirs(cg);
   killContainerCgroup(cg);
   const deadline = Date.now() + EMPTY_TIMEOUT_MS;
-  for (let n = 0; dirs.some((d) => cgroupPids(d).length > 0); n++) {
+  for (let n = 0; dirs.some((d) => pidsOf(cg, d).length > 0); n++) {
     if (Date.now() > deadline) {
-      const left = dirs.flatMap(cgroupPids);
+      const left = dirs.flatMap((d) => pidsOf(cg, d));
       throw new CgroupError(`cgroup still has processes after ${EMPTY_TIMEOUT_MS}ms: \`${left.join(' ')}\``);
     }
-    killPids(dirs); // without a freezer a process may have forked meanwhile
+    killPids(cg, dirs); // without a freezer a process may have forked meanwhile
     sleepSync(backoffMs(n));
   }
   for (const d of cg.delegated ?? []) if (cg.created.includes(d)) removeDelegatedDescendants(d);

@@ -9,4 +9,4 @@ export { isContainerCgroupFrozen, pauseContainerCgroup, resumeContainerCgroup } 
 export { updateContainerCgroup } from './update-container-cgroup.js';
 export { readCgroupStats, readOomCount, type CgroupStats } from './read-cgroup-stats.js';
 export { cgroupFeatures, type CgroupFeatures } from './cgroup-features.js';
-export { delegateContainerCgroup, DELEGABLE, execLeafDir } from './delegate-container-cgroup.js';
+export { delegateContainerCgroup, execLeafDir, treePids } from './delegate-container-cgroup.js';
