@@ -153,6 +153,8 @@ describe('moat: the debian template', { skip }, () => {
         for (const p of svcPids) assert.ok(inLimit.includes(p), `service pid ${p} is in the sandbox's pids cgroup`);
       }
     }
+    // no console: `moat logs` says where systemd's services log
+    assert.match((await s.moat(['logs', 'sys'])).stderr, /journalctl/);
     // SIGRTMIN+3: systemd stops its units (ExecStop runs) and halts; a SIGKILL would not
     await s.ok(['stop', 'sys']);
     assert.equal(readFileSync(join(shared, 'marker'), 'utf8'), 'stopped-cleanly\n');

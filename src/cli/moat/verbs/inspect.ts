@@ -13,7 +13,7 @@ function text(r: SandboxReport): string {
     `hostname:   ${r.hostname}`,
     `created:    ${r.created}`,
     `rootfs:     ${r.rootfs}`,
-    `log:        ${r.consoleLog}`,
+    `log:        ${r.consoleLog}${r.init === 'systemd' ? ` (systemd's services log to its journal: moat exec ${r.name} -- journalctl)` : ''}`,
     `filesystem: root ${r.filesystem.root}; host, read-only: ${r.filesystem.readOnlyHost.join(' ')}; private, writable: ${r.filesystem.writable.join(' ') || 'none (--read-only)'}; tmpfs: ${r.filesystem.tmpfs.join(' ')}`,
     ...r.filesystem.volumes.map((v) => `volume:     ${v.host} -> ${v.container} (${v.readonly ? 'ro' : 'rw'})`),
     `limits:     memory ${r.limits.memory}, cpus ${r.limits.cpus}, pids ${r.limits.pids ?? 'none'}${r.limits.note ? ` (${r.limits.note})` : ''}`,
