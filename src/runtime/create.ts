@@ -139,8 +139,9 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
   };
   try {
     // written before anything is made on the host, and again as each thing is made: a create
-    // killed at any point leaves a record that `delete` can clean up from
-    store.write(rec);
+    // killed at any point leaves a record that `delete` can clean up from (state.json only
+    // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
+    store.write(rec, false);
     const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
     if (!rootless) {
       const write = cgroupfsHooks.write;
@@ -168,11 +169,11 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     }
     if (cgroup) {
       rec.cgroup = cgroup;
-      store.write(rec);
+      store.write(rec, false);
       const owner = rootless ? undefined : delegationOwner(spec);
       if (owner) {
         cgroup.delegated = delegateContainerCgroup(cgroup, owner.uid, owner.gid);
-        store.write(rec);
+        store.write(rec, false);
       }
       for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
     }
