@@ -145,6 +145,26 @@ describe('helper server', { skip }, () => {
     assert.equal(progs.length, 1, 'one program for one device policy');
   });
 
+  // runContainer holds create's lock on into start: between the two, the lock is ours (no
+  // other verb can come between), and start releases it
+  test('createContainer with holdLock: the lock stays ours until start releases it', async () => {
+    setHelperServer(true);
+    const b = s.bundle((c) => (c.process.args = ['/bin/true']));
+    const id = uniqueId('hslock');
+    const root = s.state.root;
+    const { helper, release } = await createContainer({ root, id, loaded: loadBundle(b.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'], holdLock: true });
+    try {
+      assert.equal(typeof release, 'function');
+      assert.equal(readFileSync(join(root, id, 'lock'), 'utf8'), String(process.pid), 'the lock names this process');
+      await startContainer(root, id, release);
+      assert.equal(existsSync(join(root, id, 'lock')), false, 'start released it');
+      assert.equal(await helper.exit, 0);
+    } finally {
+      await deleteContainer(root, id, true);
+    }
+    assert.equal(existsSync(join(root, id)), false);
+  });
+
   test('an idle server keeps no process alive, and exits with its process', async () => {
     const b = s.bundle((c) => (c.process.args = ['/bin/true']));
     const script = `
