@@ -56,6 +56,12 @@ struct helper {
   size_t state_len;
   char *seccomp_state;   /* containerProcessState for the seccomp agent (sync `seccompState`) */
   size_t seccomp_state_len;
+  /* a device program the helper server loaded (server.c): its fd, and the instructions it
+   * was loaded from; used by op_device_bpf when the Plan's program is the same, and closed
+   * before clone either way (the container process never holds it) */
+  int dev_prog_fd;
+  const uint8_t *dev_prog_insns;
+  size_t dev_prog_len;
 };
 extern struct helper H;
 
@@ -74,6 +80,8 @@ int send_fd(int sock, int fd, const char *name, size_t namelen);
 /* ops-host.c: run before clone */
 void op_cgroup_join(const struct op *o);
 void op_device_bpf(const struct op *o);
+int load_device_prog(const uint8_t *insns, size_t len, char *log, size_t logsize);
+void drop_server_prog(void);
 void op_unshare(const struct op *o); /* in the container process */
 void op_ns_join(const struct op *o);
 void ns_preopen(struct plan *p);

@@ -72,26 +72,51 @@ void op_unshare(const struct op *o) {
   if (unshare((int)o->num[PA_NSTYPE]) < 0) die(errno, "unshare namespace %#llx", (unsigned long long)o->num[PA_NSTYPE]);
 }
 
-/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to a cgroup2 directory. */
-void op_device_bpf(const struct op *o) {
-  if (o->nbytes == 0 || o->nbytes % 8) die(EINVAL, "device program: %zu bytes is not whole instructions", o->nbytes);
-  void *insns = malloc(o->nbytes);
-  static char log[65536];
-  if (!insns) die(ENOMEM, "device program");
-  memcpy(insns, o->bytes, o->nbytes);
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program; its fd (close-on-exec), or -1 with errno. */
+int load_device_prog(const uint8_t *insns, size_t len, char *log, size_t logsize) {
   union bpf_attr a;
   memset(&a, 0, sizeof a);
   a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   a.insns = (uint64_t)(uintptr_t)insns;
-  a.insn_cnt = (uint32_t)(o->nbytes / 8);
+  a.insn_cnt = (uint32_t)(len / 8);
   a.license = (uint64_t)(uintptr_t)"Apache-2.0";
-  a.log_buf = (uint64_t)(uintptr_t)log;
-  a.log_size = sizeof log;
-  a.log_level = 1;
-  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
-  if (prog < 0) die(errno, "load device program: %.400s", log);
+  if (log && logsize) {
+    log[0] = 0;
+    a.log_buf = (uint64_t)(uintptr_t)log;
+    a.log_size = (uint32_t)logsize;
+    a.log_level = 1;
+  }
+  return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+}
+
+/* The helper server's program fd, if any, goes before anything is cloned. */
+void drop_server_prog(void) {
+  if (H.dev_prog_fd < 0) return;
+  close(H.dev_prog_fd);
+  H.dev_prog_fd = -1;
+  H.dev_prog_insns = NULL;
+  H.dev_prog_len = 0;
+}
+
+/* Attaches the container's device program to its cgroup2 directory.  A helper forked by the
+ * server may hold the same program already loaded (and verified) there: it is used when its
+ * instructions are byte for byte the Plan's; otherwise the program is loaded here. */
+void op_device_bpf(const struct op *o) {
+  if (o->nbytes == 0 || o->nbytes % 8) die(EINVAL, "device program: %zu bytes is not whole instructions", o->nbytes);
+  static char log[65536];
+  int prog;
+  if (H.dev_prog_fd >= 0 && H.dev_prog_len == o->nbytes && !memcmp(H.dev_prog_insns, o->bytes, o->nbytes)) prog = H.dev_prog_fd;
+  else {
+    void *insns = malloc(o->nbytes);
+    if (!insns) die(ENOMEM, "device program");
+    memcpy(insns, o->bytes, o->nbytes);
+    prog = load_device_prog(insns, o->nbytes, log, sizeof log);
+    if (prog < 0) die(errno, "load device program: %.400s", log);
+    free(insns);
+  }
   int dir = open(o->str[PA_PATH], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) die(errno, "open cgroup `%s`", o->str[PA_PATH]);
+  union bpf_attr a;
   memset(&a, 0, sizeof a);
   a.target_fd = (uint32_t)dir;
   a.attach_bpf_fd = (uint32_t)prog;
@@ -99,8 +124,8 @@ void op_device_bpf(const struct op *o) {
   a.attach_flags = BPF_F_ALLOW_MULTI;
   if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0) die(errno, "attach device program to `%s`", o->str[PA_PATH]);
   close(dir);
-  close(prog);
-  free(insns);
+  if (prog != H.dev_prog_fd) close(prog);
+  drop_server_prog();
 }
 
 /* Opens every namespace to join up front, in the runtime's mount namespace, so that joining
@@ -228,6 +253,7 @@ int op_clone(const struct op *o) {
    * is cloned dumpable and turns it off again as soon as its maps are written */
   int rootless = has(o, PA_VALUE) && (o->num[PA_VALUE] & 5);
   if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) die(errno, "set dumpable for the id maps");
+  drop_server_prog(); /* nothing of the server's reaches the container process */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)o->num[PA_FLAGS] | SIGCHLD, 0, 0, 0, 0);
   if (pid != 0 && rootless) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) die(errno, "clone with flags %#llx", (unsigned long long)o->num[PA_FLAGS]);

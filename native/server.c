@@ -5,13 +5,22 @@
  * the Plan TypeScript sends it, as a spawned helper would.
  *
  * CTRL_FD carries messages of u32 kind, u32 id, u32 length, payload (little-endian):
- *   TypeScript -> server   SPAWN (payload: 3 stdio modes, 0 inherit / 1 /dev/null),
+ *   TypeScript -> server   SPAWN (payload: 3 stdio modes, 0 inherit / 1 /dev/null, then the
+ *                          instructions of the Plan's device program, if it has one),
  *                          DATA (bytes for child `id`'s sync socket), KILL (u32 signal)
  *   server -> TypeScript   DATA (bytes from the child's sync socket), EXIT (u32 0 exited /
  *                          1 killed, u32 status or signal; sent once the child is reaped AND
  *                          its sync socket is closed, as Node's `close` event), FAIL (u32 errno)
  * The server exits when CTRL_FD closes (its Node process is gone); its children then see their
- * sync socket close, as a spawned helper does when Node dies. */
+ * sync socket close, as a spawned helper does when Node dies.
+ *
+ * Device programs: loading one (the verifier) costs ~0.9 ms, the same for every container of
+ * a config.  The server loads each distinct program once (a few kept, the oldest dropped) and
+ * hands its fd to the children whose SPAWN names the same instructions; the child attaches it
+ * only if the Plan's program is byte for byte those instructions (else it loads its own), and
+ * closes it before it clones the container process (ops-host.c).  A program without maps holds
+ * no state: one verified copy attached to many cgroups decides for each exactly as its own
+ * copy would.  A load that fails here is not kept: the child then loads and reports it. */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +41,12 @@ struct child { uint32_t id; pid_t pid; int sock; int reaped; uint32_t how, code;
 static struct child kids[MAX_CHILDREN];
 static int nkids;
 static int ctrl = -1;
+
+#define MAX_PROGS 8
+#define MAX_PROG_BYTES (4096 * 8) /* BPF_MAXINSNS instructions */
+struct prog { uint8_t *insns; size_t len; int fd; };
+static struct prog progs[MAX_PROGS];
+static int nprogs;
 
 static void put32(uint8_t *b, uint32_t v) { for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i)); }
 static uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
@@ -68,8 +83,29 @@ static void maybe_done(struct child *c) {
   *c = kids[--nkids];
 }
 
-/* In the child: the server's fds are gone, the sync socket is fd 3, and it runs the Plan. */
-static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *modes) {
+/* The loaded program of these instructions, loading it on first use; NULL if it cannot be. */
+static const struct prog *device_prog(const uint8_t *insns, size_t len) {
+  if (!len || len % 8 || len > MAX_PROG_BYTES) return NULL;
+  for (int i = 0; i < nprogs; i++)
+    if (progs[i].len == len && !memcmp(progs[i].insns, insns, len)) return &progs[i];
+  uint8_t *copy = malloc(len);
+  if (!copy) return NULL;
+  memcpy(copy, insns, len);
+  int fd = load_device_prog(copy, len, NULL, 0);
+  if (fd < 0) { free(copy); return NULL; }
+  if (nprogs == MAX_PROGS) {
+    close(progs[0].fd);
+    free(progs[0].insns);
+    memmove(progs, progs + 1, sizeof *progs * (MAX_PROGS - 1));
+    nprogs--;
+  }
+  progs[nprogs] = (struct prog){ .insns = copy, .len = len, .fd = fd };
+  return &progs[nprogs++];
+}
+
+/* In the child: the server's fds are gone, the sync socket is fd 3, the device program (if
+ * any) fd 4, close-on-exec and dropped before clone; and it runs the Plan. */
+static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *modes, const struct prog *prog) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -80,9 +116,17 @@ static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *mod
     if (n < 0 || dup2(n, fd) < 0) _exit(127);
     close(n);
   }
+  int p = prog ? fcntl(prog->fd, F_DUPFD_CLOEXEC, 10) : -1; /* above 3 and 4 */
+  if (prog && p < 0) _exit(127);
   if (dup2(sock, 3) < 0) _exit(127);
-  /* nothing of the server (its control socket, other children's sockets) reaches a container */
-  if (syscall(SYS_close_range, 4U, ~0U, 0) < 0) for (int fd = 4; fd < 1024; fd++) close(fd);
+  if (prog) {
+    if (dup3(p, 4, O_CLOEXEC) < 0) _exit(127);
+    H.dev_prog_fd = 4, H.dev_prog_insns = prog->insns, H.dev_prog_len = prog->len;
+  }
+  /* nothing of the server (its control socket, other children's sockets, other programs)
+   * reaches a container */
+  unsigned keep = prog ? 5U : 4U;
+  if (syscall(SYS_close_range, keep, ~0U, 0) < 0) for (int fd = (int)keep; fd < 1024; fd++) close(fd);
   run_plan_fd(3);
 }
 
@@ -93,6 +137,7 @@ static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
   uint8_t e[4];
   if (nkids == MAX_CHILDREN || find(id)) { put32(e, EAGAIN); reply(SRV_FAIL, id, e, 4); return; }
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { put32(e, (uint32_t)errno); reply(SRV_FAIL, id, e, 4); return; }
+  const struct prog *prog = len > 3 ? device_prog(payload + 3, len - 3) : NULL;
   pid_t pid = fork();
   if (pid < 0) {
     put32(e, (uint32_t)errno);
@@ -100,7 +145,7 @@ static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
     reply(SRV_FAIL, id, e, 4);
     return;
   }
-  if (pid == 0) become_helper(sv[1], modes);
+  if (pid == 0) become_helper(sv[1], modes, prog);
   close(sv[1]);
   kids[nkids++] = (struct child){ .id = id, .pid = pid, .sock = sv[0] };
 }

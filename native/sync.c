@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 struct helper H = { .sync_fd = -1, .root_fd = -1, .fifo_fd = -1, .devnull_fd = -1,
-                    .console_sock = -1, .seccomp_sock = -1, .op_index = -1 };
+                    .console_sock = -1, .seccomp_sock = -1, .op_index = -1,
+                    .dev_prog_fd = -1 };
 
 static int write_all(int fd, const void *buf, size_t n) {
   const char *p = buf;

@@ -102,13 +102,15 @@ export const PLAN_MAGIC = 'MOATPLAN';
 export const PLAN_VERSION = 1;
 
 class Writer {
-  private buf = new Uint8Array(4096);
+  private buf = new Uint8Array(16384);
+  private view = new DataView(this.buf.buffer);
   len = 0;
   private grow(n: number): void {
     if (this.len + n <= this.buf.length) return;
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
+    this.view = new DataView(next.buffer);
   }
   u16(v: number): void {
     this.grow(2);
@@ -117,12 +119,12 @@ class Writer {
   }
   u32(v: number): void {
     this.grow(4);
-    new DataView(this.buf.buffer).setUint32(this.len, v >>> 0, true);
+    this.view.setUint32(this.len, v >>> 0, true);
     this.len += 4;
   }
   u64(v: bigint): void {
     this.grow(8);
-    new DataView(this.buf.buffer).setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
     this.len += 8;
   }
   bytes(b: Uint8Array): void {
@@ -131,7 +133,7 @@ class Writer {
     this.len += b.length;
   }
   patch32(at: number, v: number): void {
-    new DataView(this.buf.buffer).setUint32(at, v >>> 0, true);
+    this.view.setUint32(at, v >>> 0, true);
   }
   done(): Uint8Array {
     return this.buf.slice(0, this.len);
@@ -157,6 +159,9 @@ function strBytes(op: PlanOpName, attr: string, s: string): Uint8Array {
   return utf8.encode(s);
 }
 
+// in PLAN_ATTRS' order, which is the order attributes go on the wire
+const ATTR_LIST = (Object.keys(PLAN_ATTRS) as PlanAttrName[]).map((name) => [name, ...PLAN_ATTRS[name]] as const);
+
 /** Encodes ops into the binary Plan the helper reads. */
 export function encodePlan(ops: readonly PlanOp[]): Uint8Array {
   const w = new Writer();
@@ -170,10 +175,9 @@ export function encodePlan(ops: readonly PlanOp[]): Uint8Array {
     const lenAt = w.len;
     w.u32(0);
     const start = w.len;
-    for (const name of Object.keys(PLAN_ATTRS) as PlanAttrName[]) {
+    for (const [name, id, kind] of ATTR_LIST) {
       const v = op[name];
       if (v === undefined) continue;
-      const [id, kind] = PLAN_ATTRS[name];
       if (kind === 'str') writeAttr(w, id, strBytes(op.op, name, v as string));
       else if (kind === 'strs') for (const s of v as string[]) writeAttr(w, id, strBytes(op.op, name, s));
       else if (kind === 'u64') writeAttr(w, id, BigInt(v as number | bigint));

@@ -36,6 +36,9 @@ export interface CreateOptions {
   recordExit?: boolean;
   /** the CLI's command (plan-cache.ts): store what this create did for the C front */
   planCache?: PlanKey['mode'];
+  /** return with the container's lock still held (`Created.release`), for a start that
+   * follows at once (runContainer): one lock taken instead of two */
+  holdLock?: boolean;
   stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
 }
 
@@ -43,6 +46,8 @@ export interface CreateOptions {
 export interface Created {
   record: ContainerRecord;
   helper: HelperHandle;
+  /** with `holdLock`: releases the container's lock (startContainer's `held`) */
+  release?: () => void;
 }
 
 // in state.ts, so that the verbs after create load no child_process (see lifecycle.ts)
@@ -105,7 +110,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       const { built, template } = created as Created & { built?: Uint8Array; template?: Uint8Array };
       if (built && template) storePlanCache({ key: { mode: o.planCache!, root: o.root, bundle: o.loaded.bundle, noPivot: !!o.noPivot }, id: o.id, host: cgroupHostInfo(), plan: built, template, record: created.record, capture }, o.loaded.raw!);
     }
-    return { record: created.record, helper: created.helper };
+    return { record: created.record, helper: created.helper, ...(created.release ? { release: created.release } : {}) };
   } finally {
     if (capture) delete logTap.line;
   }
@@ -143,8 +148,9 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
   };
   try {
     // written before anything is made on the host, and again as each thing is made: a create
-    // killed at any point leaves a record that `delete` can clean up from
-    store.write(rec);
+    // killed at any point leaves a record that `delete` can clean up from (state.json only
+    // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
+    store.write(rec, false);
     const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
     if (!rootless) {
       const write = cgroupfsHooks.write;
@@ -172,11 +178,11 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     }
     if (cgroup) {
       rec.cgroup = cgroup;
-      store.write(rec);
+      store.write(rec, false);
       const owner = rootless ? undefined : delegationOwner(spec);
       if (owner) {
         cgroup.delegated = delegateContainerCgroup(cgroup, owner.uid, owner.gid);
-        store.write(rec);
+        store.write(rec, false);
       }
       for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
     }
@@ -233,8 +239,8 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // gone (and reaped), so that no one sees it there, or in pids.current, after create
     if (mode === 'detach') await helper.exit;
     if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
-    release();
-    return { record: rec, helper, ...(template ? { built: encodePlan(built.ops), template } : {}) } as Created;
+    if (!o.holdLock) release();
+    return { record: rec, helper, ...(o.holdLock ? { release } : {}), ...(template ? { built: encodePlan(built.ops), template } : {}) } as Created;
   } catch (e) {
     release();
     const cleanup: string[] = [];

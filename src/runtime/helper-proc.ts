@@ -153,7 +153,8 @@ export function runHelper(run: HelperRun): HelperHandle {
   };
   const eligible = (run.preserveFds ?? 0) === 0 && (run.stdio ?? []).every((m) => m === 'inherit' || m === 'ignore');
   const server = eligible ? helperServer() : undefined;
-  link = server ? server.open((run.stdio ?? []).map((m) => m === 'ignore') as boolean[], ev) : spawnLink(run, ev);
+  const deviceProgram = server ? run.ops.find((o) => o.op === 'device_bpf')?.bytes : undefined;
+  link = server ? server.open((run.stdio ?? []).map((m) => m === 'ignore') as boolean[], ev, deviceProgram) : spawnLink(run, ev);
   link.write(encodePlan(run.ops));
   return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, kill: (sig) => link.kill(sig) };
 }

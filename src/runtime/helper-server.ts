@@ -55,12 +55,15 @@ class Server {
     this.idle();
   }
 
-  /** A link to a new helper; `ignore[i]`: stdio fd i is /dev/null, else inherited. */
-  open(ignore: boolean[], ev: Events): { write: (b: Uint8Array) => void; kill: (sig: NodeJS.Signals) => void } {
+  /** A link to a new helper; `ignore[i]`: stdio fd i is /dev/null, else inherited.
+   * `deviceProgram`: the instructions of the Plan's device program, which the server loads
+   * once per distinct program and lends to the helper (native/server.c). */
+  open(ignore: boolean[], ev: Events, deviceProgram?: Uint8Array): { write: (b: Uint8Array) => void; kill: (sig: NodeJS.Signals) => void } {
     const id = this.nextId++;
     this.open_.set(id, ev);
     this.busy();
-    this.sock.write(msg(KIND.SPAWN, id, Uint8Array.from([0, 1, 2].map((i) => (ignore[i] ? 1 : 0)))));
+    const modes = Uint8Array.from([0, 1, 2].map((i) => (ignore[i] ? 1 : 0)));
+    this.sock.write(msg(KIND.SPAWN, id, deviceProgram ? Buffer.concat([modes, deviceProgram]) : modes));
     return {
       write: (b) => {
         if (!this.dead) this.sock.write(msg(KIND.DATA, id, b));

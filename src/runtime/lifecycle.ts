@@ -48,10 +48,11 @@ export function listContainers(root: string): ContainerInfo[] {
   return out;
 }
 
-/** Releases a created container: its process goes on to exec the user's program. */
-export async function startContainer(root: string, id: string): Promise<void> {
+/** Releases a created container: its process goes on to exec the user's program.
+ * `held`: the container's lock is already ours (createContainer's `holdLock`); this releases it. */
+export async function startContainer(root: string, id: string, held?: () => void): Promise<void> {
   const store = new StateStore(root);
-  const release = await store.lock(id);
+  const release = held ?? (await store.lock(id));
   try {
     const rec = store.read(id);
     const status = statusOf(store, rec);

@@ -18,12 +18,13 @@ export async function runContainer(o: CreateOptions & { detach?: boolean; keep?:
     }
     return 0;
   }
-  const { helper } = await createContainer({ ...o, mode: 'foreground' });
+  // the lock create took is held on into start (nothing can come between the two)
+  const { helper, release } = await createContainer({ ...o, mode: 'foreground', holdLock: true });
   // signals to us go to the helper, which passes them to the container's process
   const forward = (sig: NodeJS.Signals) => helper.kill(sig);
   for (const s of FORWARDED) process.on(s, forward);
   try {
-    await startContainer(o.root, o.id);
+    await startContainer(o.root, o.id, release);
     return await helper.exit;
   } catch (e) {
     helper.kill('SIGKILL');

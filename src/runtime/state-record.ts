@@ -25,9 +25,17 @@ export const STATE_FLAG = { HOOKS: 1, ROOTLESS: 2, STOPPED: 4 } as const;
 /** 64-bit FNV-1a: a check against torn or corrupt files, not against an attacker (the state
  * root is root's own, 0700). */
 export function fnv1a64(b: Uint8Array): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (const c of b) h = BigInt.asUintN(64, (h ^ BigInt(c)) * 0x100000001b3n);
-  return h;
+  // in two 32-bit halves (a BigInt per byte cost ~0.5 ms for a 15 KB state.json, three times
+  // per create): h * (2^40 + 0x1b3) = h * 0x1b3 + (lo << 40); every sum below stays under
+  // 2^53, so the doubles are exact, and `>>> 0` takes them mod 2^32
+  let hi = 0xcbf29ce4, lo = 0x84222325;
+  for (let i = 0; i < b.length; i++) {
+    lo = (lo ^ b[i]!) >>> 0;
+    const l = lo * 0x1b3;
+    hi = (hi * 0x1b3 + ((l / 0x100000000) | 0) + ((lo << 8) >>> 0)) >>> 0;
+    lo = l >>> 0;
+  }
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** Little-endian u32/u64 and length-prefixed strings: the binary records the C front reads

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, repoRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, uniqueId } from '../lib/oci.js';
@@ -15,6 +15,7 @@ import { createContainer } from '../../src/runtime/create.js';
 import { deleteContainer, startContainer } from '../../src/runtime/lifecycle.js';
 import { loadBundle } from '../../src/runtime/load-spec.js';
 import { setHelperServer } from '../../src/runtime/helper-mode.js';
+import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 
@@ -110,6 +111,59 @@ describe('helper server', { skip }, () => {
       assert.equal(existsSync(join(s.state.root, id)), false);
     });
   }
+
+  // the server loads each distinct device program once and lends its fd to the helpers it
+  // forks (native/server.c): every container still gets it attached to its own cgroup2 dir,
+  // and no container process ever holds it
+  test('server: a lent device program is attached to each container and held by none of them', async (t) => {
+    const host = probeCgroupHost();
+    if (host.mode !== 'hybrid' || !host.v1.devices) return t.skip('needs a hybrid cgroup host with the v1 `devices` controller (the program is then shown alone)');
+    setHelperServer(true);
+    for (const n of [1, 2, 3]) {
+      const id = uniqueId('hsdev');
+      // a createRuntime hook opens the v1 list to all: only the program is left to refuse
+      const v1 = join(host.v1.devices, host.self.devices ?? '/', `moat-${id}`);
+      const b = s.bundle((c) => {
+        c.process.args = ['/bin/sh', '-c', `/probe fds > /out/devfds-${n}.json; /probe mknod /dev/sdz b 8 0 > /out/mknod-${n}.json`];
+        for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_MKNOD');
+        c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+        c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `echo a > ${v1}/devices.allow`] }] };
+      });
+      const code = await runContainer({ root: s.state.root, id, loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] });
+      assert.equal(code, 0);
+      const fds = JSON.parse(readFileSync(join(out, `devfds-${n}.json`), 'utf8'));
+      assert.deepEqual(fds.map((f: { fd: number; target: string }) => `${f.fd} ${f.target}`), ['0 /dev/null', `1 /out/devfds-${n}.json`, '2 /dev/null'], `container ${n}`);
+      const mk = JSON.parse(readFileSync(join(out, `mknod-${n}.json`), 'utf8'));
+      assert.equal(mk.errno, 'EPERM', `container ${n}: the program refuses \`b 8:0\``);
+    }
+    // and the program the containers got is the server's: it holds one loaded program
+    const [server] = servers(process.pid);
+    assert.ok(server, 'a server runs');
+    const progs = readdirSync(`/proc/${server}/fd`).filter((fd) => {
+      try { return readlinkSync(`/proc/${server}/fd/${fd}`) === 'anon_inode:bpf-prog'; } catch { return false; }
+    });
+    assert.equal(progs.length, 1, 'one program for one device policy');
+  });
+
+  // runContainer holds create's lock on into start: between the two, the lock is ours (no
+  // other verb can come between), and start releases it
+  test('createContainer with holdLock: the lock stays ours until start releases it', async () => {
+    setHelperServer(true);
+    const b = s.bundle((c) => (c.process.args = ['/bin/true']));
+    const id = uniqueId('hslock');
+    const root = s.state.root;
+    const { helper, release } = await createContainer({ root, id, loaded: loadBundle(b.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'], holdLock: true });
+    try {
+      assert.equal(typeof release, 'function');
+      assert.equal(readFileSync(join(root, id, 'lock'), 'utf8'), String(process.pid), 'the lock names this process');
+      await startContainer(root, id, release);
+      assert.equal(existsSync(join(root, id, 'lock')), false, 'start released it');
+      assert.equal(await helper.exit, 0);
+    } finally {
+      await deleteContainer(root, id, true);
+    }
+    assert.equal(existsSync(join(root, id)), false);
+  });
 
   test('an idle server keeps no process alive, and exits with its process', async () => {
     const b = s.bundle((c) => (c.process.args = ['/bin/true']));

@@ -1,6 +1,6 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFakeCgroupfs, readFake, type FakeCgroupfs } from './fake-cgroupfs.js';
 import { probeCgroupHost } from './probe-cgroup-host.js';
@@ -89,4 +89,18 @@ test('hugetlb stats per page size, from the v2 files when that is where hugetlb 
 
 test('io.stat parsing', () => {
   assert.deepEqual(parseIoStatV2('8:16 rbytes=5 wios=7 cost.usage=3\n').bytes, [{ major: 8, minor: 16, op: 'Read', value: 5 }]);
+});
+
+test('destroy: an empty cgroup goes by rmdir alone; one still holding a process goes to the kill path', () => {
+  const c = create('v1');
+  const dirs = [...new Set(Object.values(c.dirs))];
+  // a pid no process has, in the first dir made (the last one removed): the kill finds
+  // nothing to kill, and the dir stays busy
+  const first = c.created[0]!;
+  writeFileSync(join(first, 'cgroup.procs'), '4194303\n');
+  assert.throws(() => destroyContainerCgroup(c), /still has processes.*4194303/);
+  assert.deepEqual(dirs.filter((d) => existsSync(d)), [first], 'the empty dirs (the freezer among them) are gone; the kill path did not trip over them');
+  writeFileSync(join(first, 'cgroup.procs'), '');
+  destroyContainerCgroup(c);
+  assert.deepEqual(dirs.filter((d) => existsSync(d)), []);
 });

@@ -1,6 +1,6 @@
 // Kills what is left in a container's cgroup and removes the dirs moat created.
 import { CgroupError, errnoOf } from './cgroup-error.js';
-import { backoffMs, cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
+import { backoffMs, cgroupfsHooks, cgroupPids, readCgroupFile, sleepSync, writeCgroupFile } from './cgroup-fs.js';
 import type { ContainerCgroup } from './cgroup-types.js';
 import { removeDelegatedDescendants, treePids } from './delegate-container-cgroup.js';
 import { freezerOf, setCgroupFrozen } from './freeze-container-cgroup.js';
@@ -40,7 +40,8 @@ export function killContainerCgroup(cg: ContainerCgroup): void {
     try { writeCgroupFile(unified, 'cgroup.kill', '1'); } catch (err) { if (errnoOf((err as Error).cause) !== 'ENOENT') throw err; }
   }
   const f = freezerOf(cg);
-  const freeze = f !== undefined && dirs.includes(f.dir) && dirs.some((d) => pidsOf(cg, d).length > 0);
+  // (the freezer dir may be gone already: destroyContainerCgroup's rmdirs came first)
+  const freeze = f !== undefined && dirs.includes(f.dir) && readCgroupFile(f.dir, 'cgroup.procs') !== undefined && dirs.some((d) => pidsOf(cg, d).length > 0);
   // frozen, nothing can fork between reading cgroup.procs and the kill
   if (freeze) setCgroupFrozen(cg, true);
   try {
@@ -52,6 +53,7 @@ export function killContainerCgroup(cg: ContainerCgroup): void {
 
 /** Kills remaining processes, waits (bounded) until the cgroup is empty, removes created dirs deepest first. */
 export function destroyContainerCgroup(cg: ContainerCgroup): void {
+  if (removeIfEmpty(cg)) return;
   const dirs = ownedDirs(cg);
   killContainerCgroup(cg);
   const deadline = Date.now() + EMPTY_TIMEOUT_MS;
@@ -65,4 +67,20 @@ export function destroyContainerCgroup(cg: ContainerCgroup): void {
   }
   for (const d of cg.delegated ?? []) if (cg.created.includes(d)) removeDelegatedDescendants(d);
   removeCreatedDirs(cg.created, 1000);
+}
+
+// The common case, a stopped container: every process is gone, and the rmdirs alone show it
+// (the kernel refuses rmdir of a cgroup with a task in it, EBUSY). Reading each dir's
+// cgroup.procs twice first cost more than the rmdirs. False at the first dir that is not
+// removed: the caller then kills what is left and removes the rest as before.
+function removeIfEmpty(cg: ContainerCgroup): boolean {
+  if (cg.delegated?.length) return false;
+  for (const dir of [...cg.created].reverse()) {
+    try {
+      cgroupfsHooks.rmdir(dir);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') return false;
+    }
+  }
+  return true;
 }
