@@ -30,6 +30,7 @@ static void write_file(const char *path, const char *data, size_t len) {
  * which moves itself in before anything else (join_child_cgroups) */
 static int child_cgroup_fd[PLAN_MAX_OPS];
 static const char *child_cgroup_path[PLAN_MAX_OPS];
+static int child_cgroup_op[PLAN_MAX_OPS]; /* the op's index: an error names its origin */
 static size_t n_child_cgroups;
 
 /* MODE 0: puts the helper (and so every process it clones) into the container's cgroup.
@@ -45,9 +46,11 @@ void op_cgroup_join(const struct op *o) {
      * a cgroup2 dir has no `tasks`: its cgroup.procs */
     char tasks[4096];
     snprintf(tasks, sizeof tasks, "%s/tasks", o->str[PA_PATH]);
+    const char *file = tasks;
     int fd = open(tasks, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) die(errno, "open `%s`", path);
+    if (fd < 0 && errno == ENOENT) file = path, fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die(errno, "open `%s`", file);
+    child_cgroup_op[n_child_cgroups] = H.op_index;
     child_cgroup_path[n_child_cgroups] = o->str[PA_PATH];
     child_cgroup_fd[n_child_cgroups++] = fd;
     return;
@@ -60,7 +63,10 @@ void op_cgroup_join(const struct op *o) {
  * itself into the cgroups opened by MODE 1 cgroup_join ops.  In the parent: drops the fds. */
 static void join_child_cgroups(int child) {
   for (size_t i = 0; i < n_child_cgroups; i++) {
-    if (child && write(child_cgroup_fd[i], "0", 1) != 1) die(errno, "move the container process into cgroup `%s`", child_cgroup_path[i]);
+    if (child && write(child_cgroup_fd[i], "0", 1) != 1) {
+      H.op_index = child_cgroup_op[i];
+      die(errno, "move the container process into cgroup `%s`", child_cgroup_path[i]);
+    }
     close(child_cgroup_fd[i]);
   }
   n_child_cgroups = 0;
@@ -291,7 +297,13 @@ int op_clone(const struct op *o) {
   uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
   waiter_report(pid);
   if (send_msg(MSG_PID, p, 4)) { kill(pid, SIGKILL); die(EPIPE, "report pid"); }
-  if (write(go[1], "g", 1) != 1) die(errno, "start container process");
+  /* a container process that failed before its start (its cgroup join) has reported why and
+   * is gone: EPIPE here, not a SIGPIPE that would hide the helper's status */
+  signal(SIGPIPE, SIG_IGN);
+  ssize_t gw = write(go[1], "g", 1);
+  int ge = errno;
+  signal(SIGPIPE, SIG_DFL);
+  if (gw != 1) die(ge, "start container process (it ended before its start)");
   close(go[1]);
   if (o->num[PA_MODE] == 0) _exit(0);
   /* foreground: stay the parent, forward signals, exit with the container's status */

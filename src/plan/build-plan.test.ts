@@ -90,6 +90,12 @@ test('as root the cloned process is moved into its cgroups before its first op, 
   for (const i of of(rl, 'cgroup_join')) assert.equal(rl[i]!.mode, undefined);
   assert.ok((Number(rl[of(rl, 'clone')[0]!]!.flags) & CLONE_FLAGS.cgroup) !== 0);
   assert.equal(of(rl, 'unshare').length, 0);
+  // a cgroup namespace joined by path: the helper joins the cgroups first (kernels before 5.16
+  // check a migration against the writer's cgroup namespace)
+  const joined = ops(spec((c) => (c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'cgroup' ? { type: 'cgroup', path: '/proc/1/ns/cgroup' } : n)))));
+  for (const i of of(joined, 'cgroup_join')) assert.equal(joined[i]!.mode, undefined);
+  before(of(joined, 'cgroup_join'), of(joined, 'ns_join'), 'cgroup_join < ns_join');
+  assert.equal(of(joined, 'unshare').length, 0);
 });
 
 test('root_propagation, then root_bind, then every mount', () => {

@@ -172,7 +172,10 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   // runtime's allocation, charged to the runtime's cgroups as crun's are, and a foreground
   // helper stays out of the container's cgroups and pids.current. Without root (a delegated
   // cgroup) the helper joins first (mode 0) and the clone inherits them.
-  const childJoin = !ctx.rootless;
+  // (mode 0 also where a cgroup namespace is joined by path: before Linux 5.16 a migration
+  // was checked against the writer's cgroup namespace, not the opener's)
+  const joinsCgroupNs = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && n.path);
+  const childJoin = !ctx.rootless && !joinsCgroupNs;
   for (const dir of ctx.cgroupDirs) ops.push({ op: 'cgroup_join', path: dir, ...(childJoin ? { mode: 1 } : {}), origin: 'linux.cgroupsPath' });
   idmapOps(spec, ctx, ops, trees);
   if (ctx.deviceBpf) ops.push({ op: 'device_bpf', path: ctx.deviceBpf.dir, bytes: ctx.deviceBpf.insns, origin: 'linux.resources.devices' });
