@@ -40,6 +40,10 @@ export interface ExecOptions {
 /** Runs a process in the container; returns its exit status (0 at once when detached). */
 export async function execInContainer(o: ExecOptions): Promise<number> {
   const store = new StateStore(o.root);
+  // create holds the container's lock until its process waits for start: an exec must never
+  // join namespaces still being set up (before pivot_root the mount namespace is a copy of
+  // the host's). Taken and given back: the exec'd process may run for as long as it likes.
+  (await store.lock(o.id))();
   const rec = store.read(o.id);
   const status = statusOf(store, rec);
   if (status !== 'running' && status !== 'created') throw new RuntimeError('ERR_NOT_RUNNING', `exec in \`${o.id}\`: container is ${status}`);

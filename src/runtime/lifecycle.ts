@@ -53,8 +53,9 @@ export function listContainers(root: string): ContainerInfo[] {
 export async function startContainer(root: string, id: string, held?: () => void): Promise<void> {
   const store = new StateStore(root);
   const release = held ?? (await store.lock(id));
+  let rec;
   try {
-    const rec = store.read(id);
+    rec = store.read(id);
     const status = statusOf(store, rec);
     if (status !== 'created') throw new RuntimeError('ERR_NOT_CREATED', `container \`${id}\` is ${status}, not created`);
     let fd: number;
@@ -70,14 +71,16 @@ export async function startContainer(root: string, id: string, held?: () => void
       closeSync(fd);
     }
     unlinkSync(store.fifo(id));
-    try {
-      await runHooks('poststart', rec.spec.hooks?.poststart, ociState(rec, 'running'));
-    } catch (e) {
-      // the spec: a failing poststart hook is logged and the container keeps running
-      log('warn', (e as Error).message);
-    }
   } finally {
     release();
+  }
+  // after the lock is given back: a hook may itself `exec` in the container (exec waits for
+  // the lock, which create and start hold while the container is being made)
+  try {
+    await runHooks('poststart', rec.spec.hooks?.poststart, ociState(rec, 'running'));
+  } catch (e) {
+    // the spec: a failing poststart hook is logged and the container keeps running
+    log('warn', (e as Error).message);
   }
 }
 

@@ -57,6 +57,28 @@ for (const front of ['1', '0']) describe(`container lifecycle (MOAT_OCI_FRONT=${
     assert.match(gone.stderr, /does not exist/);
   });
 
+  test('exec while create is still setting the container up waits for it: it never joins a half-made container', async () => {
+    // the createRuntime hook runs in the middle of create, after the namespaces exist and the
+    // pid is recorded but before pivot_root: an exec joining then would see the host's files
+    const b = s.bundle((c) => (c.process.args = ['/probe', 'pause']));
+    const c = b.readConfig();
+    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${b.dir}/hook-started; sleep ${2 * timeScale}`] }] };
+    b.writeConfig(c);
+    const id = uniqueId('early');
+    const creating = s.cli(['create', '--bundle', b.dir, id]);
+    try {
+      await waitFor(async () => existsSync(join(b.dir, 'hook-started')));
+      // /probe exists only in the container's root
+      const ex = await s.cli(['exec', id, '/probe', 'exit', '0']);
+      assert.equal(ex.code, 0, ex.stderr);
+      assert.equal((await creating).code, 0);
+    } finally {
+      await creating;
+      await s.cli(['delete', '--force', id]);
+    }
+    assertNoLeftovers(s.state.root, id);
+  });
+
   test('delete --force kills a running container; delete of a created one needs no force', async () => {
     const b = s.bundle((c) => (c.process.args = ['/probe', 'pause']));
     const id = uniqueId('force');
