@@ -43,7 +43,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   // create holds the container's lock until its process waits for start: an exec must never
   // join namespaces still being set up (before pivot_root the mount namespace is a copy of
   // the host's). Taken and given back: the exec'd process may run for as long as it likes.
-  (await store.lock(o.id))();
+  // A create's hooks (network set-up, say) may take a while: exec waits up to a minute.
+  (await store.lock(o.id, 60_000))();
   const rec = store.read(o.id);
   const status = statusOf(store, rec);
   if (status !== 'running' && status !== 'created') throw new RuntimeError('ERR_NOT_RUNNING', `exec in \`${o.id}\`: container is ${status}`);

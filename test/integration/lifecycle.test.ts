@@ -62,7 +62,7 @@ for (const front of ['1', '0']) describe(`container lifecycle (MOAT_OCI_FRONT=${
     // pid is recorded but before pivot_root: an exec joining then would see the host's files
     const b = s.bundle((c) => (c.process.args = ['/probe', 'pause']));
     const c = b.readConfig();
-    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${b.dir}/hook-started; sleep ${2 * timeScale}`] }] };
+    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${b.dir}/hook-started; sleep 2`] }] };
     b.writeConfig(c);
     const id = uniqueId('early');
     const creating = s.cli(['create', '--bundle', b.dir, id]);
