@@ -176,6 +176,9 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       // device rules are a layer the config asked for: say that it is not applied
       if (spec.linux?.resources?.devices?.length) log('warn', 'linux.resources.devices: not enforced without a cgroup (rootless): the container has only the device nodes bound in from the host, with your own access to them');
     }
+    // in a user namespace of its own, a read-write cgroup mount is writable only where the
+    // cgroup is delegated to the container's root (its root is not the host's there)
+    const ownUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     if (cgroup) {
       rec.cgroup = cgroup;
       store.write(rec, false);
@@ -184,6 +187,10 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
         cgroup.delegated = delegateContainerCgroup(cgroup, owner.uid, owner.gid);
         store.write(rec, false);
       }
+      // asked for, not given: say so (the mount is then read-only, see buildPlan)
+      const rw = (spec.mounts ?? []).findIndex(isWritableCgroupMount);
+      if (rw >= 0 && ownUserNs && !cgroup.delegated?.length)
+        log('warn', `mounts[${rw}]: read-write, but the container's cgroup is not delegated to it, so it is mounted read-only (delegation needs root running moat, a cgroup2 dir made for the container, user and cgroup namespaces of its own, and id maps that map its root and never reach host id 0)`);
       for (const n of cgroup.notes ?? []) log('warn', `${n.path}: ${n.message}`);
     }
     // a `cgroup2` mount needs a cgroup2 dir (a v1-only host, or a rootless container without a cgroup, has none)
@@ -192,9 +199,6 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
-    // in a user namespace of its own, a read-write cgroup mount is writable only where the
-    // cgroup is delegated to the container's root (its root is not the host's there)
-    const ownUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     const planFor = (fifoPath: string, cg: ContainerCgroup | undefined) => buildPlan(spec, {
       bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),

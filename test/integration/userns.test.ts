@@ -64,6 +64,29 @@ describe('user namespaces', { skip }, () => {
     assert.equal(r.ok, false);
     assert.equal(r.errno, 'EACCES');
   });
+
+  const rwCgroup = (c: any, extra: (c: any) => void = () => {}) => {
+    withUserns(c);
+    extra(c);
+    const m = c.mounts.find((x: any) => x.destination === '/sys/fs/cgroup');
+    m.type = 'cgroup2';
+    m.options = m.options.filter((o: string) => o !== 'ro').concat('rw');
+  };
+  const tryMkdir = ['/bin/sh', '-c', 'mkdir /sys/fs/cgroup/sub && echo made || echo refused'];
+
+  test('a read-write cgroup2 mount delegates the container\'s cgroup to its root: it may make cgroups beneath it', async () => {
+    const r = await s.run((c) => rwCgroup(c), tryMkdir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'made');
+    assert.doesNotMatch(r.stderr, /not delegated/);
+  });
+
+  test('not delegated when an id map reaches host id 0: said on stderr, and the mount is read-only', async () => {
+    const r = await s.run((c) => rwCgroup(c, (x) => x.linux.gidMappings.push({ containerID: 70000, hostID: 0, size: 1 })), tryMkdir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'refused');
+    assert.match(r.stderr, /mounts\[\d+\]: read-write, but the container's cgroup is not delegated/);
+  });
 });
 
 export { parseProbe };
