@@ -6,11 +6,11 @@
 // that uid alone).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, isStaticElf, removeTree, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
+import { isRoot, isStaticElf, removeTree, runThroughFiles, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
 import { moatPath, waitFor } from '../lib/moat.js';
 import { TestNetns } from '../lib/netns.js';
 import { subordinateRanges } from '../../src/runtime/rootless.js';
@@ -55,22 +55,9 @@ class UserHome {
     return join(this.home, '.local', 'share', 'moat');
   }
   moat(args: string[]): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const dir = mkdtempSync(join(tmpdir(), 'moat-rl-out-'));
-      const out = join(dir, 'out'), err = join(dir, 'err');
-      const fds = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
-      const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: this.home, XDG_RUNTIME_DIR: this.runtime, LANG: 'C', ...(process.env.MOAT_TEST_TIME_SCALE ? { MOAT_TEST_TIME_SCALE: process.env.MOAT_TEST_TIME_SCALE } : {}) };
-      const child = spawn(this.prefix[0] ?? 'setpriv', [...this.prefix.slice(1), ...(this.prefix.length ? ['setpriv'] : []), `--reuid=${this.uid}`, `--regid=${this.gid}`, '--clear-groups', '--', process.execPath, moatPath, ...args], { cwd: '/', env, stdio: fds });
-      for (const fd of fds) closeSync(fd);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000 * timeScale);
-      child.on('error', (e) => { clearTimeout(timer); rmSync(dir, { recursive: true, force: true }); reject(e); });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        const r = { code, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-        rmSync(dir, { recursive: true, force: true });
-        resolve(r);
-      });
-    });
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: this.home, XDG_RUNTIME_DIR: this.runtime, LANG: 'C', ...(process.env.MOAT_TEST_TIME_SCALE ? { MOAT_TEST_TIME_SCALE: process.env.MOAT_TEST_TIME_SCALE } : {}) };
+    const argv = [...this.prefix, 'setpriv', `--reuid=${this.uid}`, `--regid=${this.gid}`, '--clear-groups', '--', process.execPath, moatPath, ...args];
+    return runThroughFiles(argv, { cwd: '/', env, timeoutMs: 60_000 * timeScale });
   }
   async ok(args: string[]): Promise<string> {
     const r = await this.moat(args);

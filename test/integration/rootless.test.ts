@@ -3,11 +3,11 @@
 // cgroup is made, cgroup limits are refused by name, multi-id maps go through newuidmap.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, isRoot, makeRootfs, parseProbe, removeTree, repoRoot, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
+import { cliPath, isRoot, makeRootfs, parseProbe, removeTree, repoRoot, runThroughFiles, timeScale, lookupTestUser, ROOTLESS_TEST_USER } from '../lib/bundle.js';
 import { capabilityMask } from '../../src/policy/caps/caps.js';
 import { subordinateRanges } from '../../src/runtime/rootless.js';
 
@@ -37,22 +37,8 @@ interface Result { code: number | null; stdout: string; stderr: string }
 /** Runs `moat-oci --root <root> ...args` as the test user, in `cwd`; output through files (a
  * detached container keeps the CLI's stdio open). */
 function asUser(root: string, args: string[], cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const dir = mkdtempSync(join(tmpdir(), 'moat-rl-cli-'));
-    const out = join(dir, 'out'), err = join(dir, 'err');
-    const fds = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/', LANG: 'C' };
-    const child = spawn('runuser', ['-u', USER, '--', process.execPath, cliPath, '--root', root, ...args], { cwd, env, stdio: fds });
-    for (const fd of fds) closeSync(fd);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * timeScale);
-    child.on('error', (e) => { clearTimeout(timer); rmSync(dir, { recursive: true, force: true }); reject(e); });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const r = { code, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-      rmSync(dir, { recursive: true, force: true });
-      resolve(r);
-    });
-  });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/', LANG: 'C' };
+  return runThroughFiles(['runuser', '-u', USER, '--', process.execPath, cliPath, '--root', root, ...args], { cwd, env, timeoutMs: 30_000 * timeScale });
 }
 
 function chownTree(path: string): void {

@@ -337,3 +337,23 @@ export function lookupTestUser(name = ROOTLESS_TEST_USER): { uid: number; gid: n
   if (r.status !== 0 || g.status !== 0) return undefined;
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
+
+/** Runs `argv` with stdin /dev/null and stdout/stderr through temp files (a detached container
+ * keeps the runner's stdio open, so pipes would never close); SIGKILLed after `timeoutMs`. */
+export function runThroughFiles(argv: string[], o: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const dir = mkdtempSync(join(tmpdir(), 'moat-out-'));
+    const out = join(dir, 'out'), err = join(dir, 'err');
+    const fds = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd, env: o.env, stdio: fds });
+    for (const fd of fds) closeSync(fd);
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); rmSync(dir, { recursive: true, force: true }); reject(e); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const r = { code, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(r);
+    });
+  });
+}
