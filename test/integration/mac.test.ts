@@ -169,51 +169,48 @@ async function cheat(m: MoatScratch, shared: string): Promise<{ vs1: number; vs2
   return { vs1: await pidOf(m, 'vs1'), vs2: await pidOf(m, 'vs2'), denied: denied.stderr, offRead };
 }
 
-describe('SELinux MCS (VM)', { skip: root || (has('selinux') && host.selinux?.mls ? false : 'no SELinux with an MCS policy on this host (the selinux VM of `npm run test:vm` loads one)') }, () => {
-  let m: MoatScratch, shared: string;
+/** cheat()'s scratch data dir and world-writable shared dir, made before a suite and removed after it. */
+function cheatFixture(): { m: MoatScratch; shared: string } {
+  const f = {} as { m: MoatScratch; shared: string };
   before(() => {
-    m = new MoatScratch();
-    shared = mkdtempSync(join(tmpdir(), 'moat-cheat-'));
-    chmodSync(shared, 0o777);
+    f.m = new MoatScratch();
+    f.shared = mkdtempSync(join(tmpdir(), 'moat-cheat-'));
+    chmodSync(f.shared, 0o777);
   });
   after(async () => {
-    await m.cleanup();
-    rmSync(shared, { recursive: true, force: true });
+    await f.m.cleanup();
+    rmSync(f.shared, { recursive: true, force: true });
   });
+  return f;
+}
+
+describe('SELinux MCS (VM)', { skip: root || (has('selinux') && host.selinux?.mls ? false : 'no SELinux with an MCS policy on this host (the selinux VM of `npm run test:vm` loads one)') }, () => {
+  const f = cheatFixture();
 
   test('two sandboxes get distinct MCS pairs (container_t), and vs1 cannot read vs2\'s file through a bind mount; with --mac off it can', async () => {
-    const r = await cheat(m, shared);
+    const r = await cheat(f.m, f.shared);
     const l1 = attrCurrent(r.vs1), l2 = attrCurrent(r.vs2);
     assert.match(l1, /^system_u:system_r:container_t:s0:c\d+,c\d+$/);
     assert.match(l2, /^system_u:system_r:container_t:s0:c\d+,c\d+$/);
     assert.notEqual(l1.split(':').slice(3).join(':'), l2.split(':').slice(3).join(':'), 'distinct pairs');
     assert.match(r.denied, /Permission denied/);
     assert.equal(r.offRead.trim(), 'vs2-secret');
-    const insp = JSON.parse(await m.ok(['inspect', '--json', 'vs1']));
+    const insp = JSON.parse(await f.m.ok(['inspect', '--json', 'vs1']));
     assert.ok(insp.security.some((l: any) => l.layer === 'SELinux' && l.active && l.observed.includes(l1)));
     const pool = JSON.parse(readFileSync(process.env.MOAT_MCS_POOL ?? '/var/lib/moat/mcs.json', 'utf8'));
-    const mine = Object.keys(pool).filter((k) => k.startsWith(`${m.data}:`));
+    const mine = Object.keys(pool).filter((k) => k.startsWith(`${f.m.data}:`));
     assert.equal(mine.length, 2, 'vs1 and vs2 hold pairs, vsoff none');
-    for (const n of ['vs1', 'vs2', 'vsoff']) await m.ok(['delete', '--force', n]);
+    for (const n of ['vs1', 'vs2', 'vsoff']) await f.m.ok(['delete', '--force', n]);
     const after = JSON.parse(readFileSync(process.env.MOAT_MCS_POOL ?? '/var/lib/moat/mcs.json', 'utf8'));
-    assert.equal(Object.keys(after).filter((k) => k.startsWith(`${m.data}:`)).length, 0, 'pairs freed at delete');
+    assert.equal(Object.keys(after).filter((k) => k.startsWith(`${f.m.data}:`)).length, 0, 'pairs freed at delete');
   });
 });
 
 describe('Smack (VM)', { skip: root || (has('smack') ? false : 'no Smack on this host (the smack VM of `npm run test:vm` has it)') }, () => {
-  let m: MoatScratch, shared: string;
-  before(() => {
-    m = new MoatScratch();
-    shared = mkdtempSync(join(tmpdir(), 'moat-cheat-'));
-    chmodSync(shared, 0o777);
-  });
-  after(async () => {
-    await m.cleanup();
-    rmSync(shared, { recursive: true, force: true });
-  });
+  const f = cheatFixture();
 
   test('each sandbox has its own Smack label, and vs1 cannot read vs2\'s file through a bind mount; with --mac off it can', async () => {
-    const r = await cheat(m, shared);
+    const r = await cheat(f.m, f.shared);
     assert.match(attrCurrent(r.vs1), /^moat\.sandbox-vs1/);
     assert.match(attrCurrent(r.vs2), /^moat\.sandbox-vs2/);
     assert.match(r.denied, /Permission denied/);
@@ -221,6 +218,6 @@ describe('Smack (VM)', { skip: root || (has('smack') ? false : 'no Smack on this
     const status = readFileSync(`/proc/${r.vs1}/status`, 'utf8');
     const capEff = BigInt('0x' + /CapEff:\s*(\w+)/.exec(status)![1]);
     assert.equal(capEff & ((1n << 32n) | (1n << 33n)), 0n, 'no CAP_MAC_OVERRIDE, no CAP_MAC_ADMIN');
-    for (const n of ['vs1', 'vs2', 'vsoff']) await m.ok(['delete', '--force', n]);
+    for (const n of ['vs1', 'vs2', 'vsoff']) await f.m.ok(['delete', '--force', n]);
   });
 });
