@@ -36,6 +36,8 @@ enum msg_type {
   MSG_READY = 4,    /* container -> ts: set up, waiting for start */
   MSG_ERROR = 5,    /* helper -> ts: u32 stage, i32 op index, u32 errno, message */
   MSG_ABORT = 6,    /* ts -> container: stop now */
+  MSG_EXITED = 7,   /* foreground helper -> ts: u32 the container process's status, as the
+                     * helper's own exit status will be; sent before the helper reaps it */
 };
 
 enum stage { STAGE_PLAN = 1, STAGE_PARENT = 2, STAGE_CHILD = 3, STAGE_EXEC = 4 };
@@ -51,6 +53,7 @@ struct helper {
   int console_sock;      /* connected --console-socket, or -1 */
   int seccomp_sock;      /* connected seccomp listener socket, or -1 */
   int userns;            /* the container has its own user namespace */
+  int in_cgroups;        /* the helper joined the container's cgroups itself (cgroup_join mode 0) */
   int last_cap;
   char *state;           /* latest state document from TypeScript (for hooks) */
   size_t state_len;

@@ -57,6 +57,7 @@ void op_cgroup_join(const struct op *o) {
   }
   int n = snprintf(pid, sizeof pid, "%d", getpid());
   write_file(path, pid, (size_t)n);
+  H.in_cgroups = 1;
 }
 
 /* In the cloned container process, first thing (single-threaded, before its first op): moves
@@ -238,11 +239,27 @@ __attribute__((noreturn)) static void wait_child(pid_t pid) {
   struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
   child_pid = pid;
   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+  /* the status is read without reaping (WNOWAIT) and sent to TypeScript first: the reap
+   * (it frees the container's pid namespace) and this process's own exit then run while
+   * TypeScript goes on to delete, not before it learns of the exit (~1 ms here) */
+  siginfo_t si;
+  for (;;) {
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0) break;
+    if (errno != EINTR) die(errno, "wait for container process");
+  }
+  int code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+  if (H.sync_fd >= 0) {
+    uint8_t p[4] = { (uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16), (uint8_t)(code >> 24) };
+    signal(SIGPIPE, SIG_IGN); /* TypeScript gone: the status is the exit code alone */
+    (void)send_msg(MSG_EXITED, p, 4);
+    close(H.sync_fd);
+    H.sync_fd = -1;
+  }
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) die(errno, "wait for container process");
-  if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
-  _exit(WEXITSTATUS(status));
+  _exit(code);
 }
 
 /* Creates the container process in its new namespaces.  Returns in the child only.  The child
@@ -306,9 +323,13 @@ int op_clone(const struct op *o) {
   if (gw != 1) die(ge, "start container process (it ended before its start)");
   close(go[1]);
   if (o->num[PA_MODE] == 0) _exit(0);
-  /* foreground: stay the parent, forward signals, exit with the container's status */
-  close(H.sync_fd);
-  H.sync_fd = -1;
+  /* foreground: stay the parent, forward signals, exit with the container's status, which
+   * goes to TypeScript first (MSG_EXITED) unless this process is in the container's cgroups
+   * (mode 0 joins): TypeScript's delete must not find it there; or the terminal is relayed */
+  if (H.in_cgroups || relay[0] >= 0) {
+    close(H.sync_fd);
+    H.sync_fd = -1;
+  }
   if (relay[0] >= 0) relay_and_wait(pid, relay[0]);
   wait_child(pid);
 }

@@ -7,7 +7,7 @@ import { errnoName, RuntimeError } from './errors.js';
 import { helperPath } from './paths.js';
 import { helperServer } from './helper-server.js';
 
-export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6 } as const;
+export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6, EXITED: 7 } as const;
 const STAGES = ['', 'plan', 'setup', 'container setup', 'exec'];
 
 /** The structured record the helper writes when an op fails. */
@@ -107,10 +107,17 @@ export function runHelper(run: HelperRun): HelperHandle {
     rejectPid(err);
     rejectReady(err);
   };
+  const exited = (status: number, how: string) => {
+    if (!readyDone) fail(how);
+    resolveExit(status);
+  };
   let buf: Buffer = Buffer.alloc(0);
   let link!: HelperLink;
   const onMessage = async (type: number, payload: Buffer) => {
     if (type === MSG.PID) resolvePid(payload.readUInt32LE(0));
+    // a foreground helper's status of the container, sent before it reaps the container and
+    // exits (native/ops-host.c wait_child): the same number as its exit status, ~1 ms sooner
+    else if (type === MSG.EXITED) exited(payload.readUInt32LE(0), `status ${payload.readUInt32LE(0)}`);
     else if (type === MSG.READY) {
       readyDone = true;
       resolveReady();
@@ -142,10 +149,7 @@ export function runHelper(run: HelperRun): HelperHandle {
         void onMessage(type, payload);
       }
     },
-    exit: (status, how) => {
-      if (!readyDone) fail(how);
-      resolveExit(status);
-    },
+    exit: (status, how) => exited(status, how),
     error: (e) => {
       rejectExit(new RuntimeError('ERR_HELPER', `start helper: ${e.message}`, { cause: e }));
       fail('an error');
