@@ -1,6 +1,6 @@
 // Container state on disk: one directory per container under the runtime root, state.json
-// written atomically (write + rename), and a lock per container.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// written whole to a temporary file and moved into place, and a lock per container.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciSpec, OciState } from '../spec/oci-types.js';
 import { RuntimeError } from './errors.js';
@@ -64,43 +64,62 @@ export class StateStore {
     }
   }
 
-  /** Writes state.json and its binary twin state.bin (state-record.ts), each by write +
-   * rename. state.bin goes first and carries the digest of the state.json it belongs to: a
-   * reader between the two renames sees a mismatch and takes the Node path.
+  /** Writes state.json and its binary twin state.bin (state-record.ts), each written whole
+   * to `.NAME.PID` and then moved into place. state.bin goes first and carries the digest of
+   * the state.json it belongs to: a reader between the two sees a mismatch (or no state.json)
+   * and takes the Node path.
    * `bin: false` writes state.json alone (create's records before the pid is known): the C
    * front then finds no state.bin, or one whose digest does not match, and hands the verb to
-   * Node, which reads state.json. Each file written and renamed over another costs ~0.3 ms on
-   * ext4 (a rename over a file starts the new file's writeback). */
+   * Node, which reads state.json.
+   * The old file is unlinked before the new one is renamed into place, not renamed over: on
+   * ext4 a rename over a file makes the kernel allocate the new file's blocks and start
+   * writing it at once (`auto_da_alloc`), and freeing those blocks at the next write or the
+   * delete then waits for the disk (a discard, where mounted `discard`): together ~1.5 ms of
+   * a container's ~9 ms of CPU in a warm process, measured here. A file created and unlinked
+   * within the writeback delay never reaches the disk. Readers cover the moment between
+   * unlink and rename (`read`), and a writer killed in it (its complete temporary file is
+   * taken as state.json). */
   write(rec: ContainerRecord, bin = true): void {
     const dir = this.dir(rec.id);
     const json = Buffer.from(JSON.stringify(rec));
-    const jsonTmp = join(dir, `.state.json.${process.pid}`);
-    // no fsync: the rename is atomic against a crash of this process, which is what
-    // matters for state under /run (a tmpfs that a power loss empties anyway)
+    const jsonTmp = join(dir, `${TMP_JSON}${process.pid}`);
+    // no fsync: runtime state means nothing after a reboot (its pids are gone)
     writeNew(jsonTmp, json);
     if (bin) {
       const binTmp = join(dir, `.state.bin.${process.pid}`);
       writeNew(binTmp, encodeStateRecord(rec, json, process.getuid?.() !== 0));
-      renameSync(binTmp, join(dir, 'state.bin'));
+      replaceFile(binTmp, join(dir, 'state.bin'));
     }
-    renameSync(jsonTmp, join(dir, 'state.json'));
+    replaceFile(jsonTmp, join(dir, 'state.json'));
   }
 
   read(id: string): ContainerRecord {
     checkId(id);
-    try {
-      return JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
-      throw new RuntimeError('ERR_IO', `read state of \`${id}\`: ${(e as Error).message}`, { cause: e });
+    const dir = this.dir(id);
+    const deadline = Date.now() + 200;
+    for (;;) {
+      try {
+        return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as ContainerRecord;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new RuntimeError('ERR_IO', `read state of \`${id}\`: ${(e as Error).message}`, { cause: e });
+      }
+      // no state.json: a writer between its unlink and its rename (it has a temporary file
+      // and is alive: read again), or one killed there (take its file), or no record at all
+      const pending = pendingWrites(dir);
+      if (!pending.length) throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
+      if (pending.some((w) => processAlive(w.pid)) && Date.now() < deadline) {
+        Atomics.wait(PAUSE, 0, 0, 0.2);
+        continue;
+      }
+      if (!adoptPendingWrite(dir, pending)) throw new RuntimeError('ERR_NOT_FOUND', `container \`${id}\` does not exist`);
     }
   }
 
-  /** IDs with a state directory (including ones still being created). */
+  /** IDs with a state directory and a record (including ones still being created). */
   ids(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => ID_RE.test(n) && existsSync(join(this.root, n, 'state.json')));
+      return readdirSync(this.root).filter((n) => ID_RE.test(n) && (existsSync(join(this.root, n, 'state.json')) || pendingWrites(join(this.root, n)).length > 0));
     } catch {
       return [];
     }
@@ -171,6 +190,61 @@ export class StateStore {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+const TMP_JSON = '.state.json.';
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Moves `tmp` to `dest`, removing `dest` first (StateStore.write says why). A reader that
+ * took `tmp` meanwhile (`adoptPendingWrite`, after waiting 200 ms for this process) has
+ * already put the same bytes there. */
+function replaceFile(tmp: string, dest: string): void {
+  try {
+    unlinkSync(dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    renameSync(tmp, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(dest)) throw e;
+  }
+}
+
+/** The temporary state.json files in a container's dir: `.state.json.PID`. */
+function pendingWrites(dir: string): { name: string; pid: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(TMP_JSON) && /^\d+$/.test(n.slice(TMP_JSON.length))).map((name) => ({ name, pid: Number(name.slice(TMP_JSON.length)) }));
+}
+
+/** With no state.json, the newest temporary file that holds a whole record is the record its
+ * writer was moving into place when it died (it unlinks state.json only once that file is
+ * complete; a file it was still writing is older than state.json, which then exists).
+ * Returns false if none holds a record. */
+function adoptPendingWrite(dir: string, pending: { name: string }[]): boolean {
+  let best: { name: string; mtime: number } | undefined;
+  for (const w of pending) {
+    try {
+      const p = join(dir, w.name);
+      JSON.parse(readFileSync(p, 'utf8'));
+      const mtime = statSync(p).mtimeMs;
+      if (!best || mtime > best.mtime) best = { name: w.name, mtime };
+    } catch {
+      /* cut short by its writer's death, or gone */
+    }
+  }
+  if (!best) return false;
+  try {
+    renameSync(join(dir, best.name), join(dir, 'state.json'));
+  } catch {
+    /* another reader, or the writer, put it there */
+  }
+  return true;
 }
 
 function writeNew(path: string, b: Uint8Array): void {
