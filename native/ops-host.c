@@ -32,6 +32,12 @@ static int child_cgroup_fd[PLAN_MAX_OPS];
 static const char *child_cgroup_path[PLAN_MAX_OPS];
 static int child_cgroup_op[PLAN_MAX_OPS]; /* the op's index: an error names its origin */
 static size_t n_child_cgroups;
+/* the cgroup2 dir among them, opened for clone3's CLONE_INTO_CGROUP: the child is born
+ * there and skips its cgroup.procs write (index v2_child_cgroup), which takes the kernel's
+ * threadgroup lock for writing and so waits for an RCU grace period (~0.3 ms here) */
+static int v2_dir_fd = -1;
+static ssize_t v2_child_cgroup = -1;
+static int born_in_v2;
 
 /* MODE 0: puts the helper (and so every process it clones) into the container's cgroup.
  * MODE 1: only opens it for the container process (above).  Either way the container's
@@ -48,7 +54,11 @@ void op_cgroup_join(const struct op *o) {
     snprintf(tasks, sizeof tasks, "%s/tasks", o->str[PA_PATH]);
     const char *file = tasks;
     int fd = open(tasks, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) file = path, fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      file = path, fd = open(path, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0 && v2_dir_fd < 0 && (v2_dir_fd = open(o->str[PA_PATH], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        v2_child_cgroup = (ssize_t)n_child_cgroups;
+    }
     if (fd < 0) die(errno, "open `%s`", file);
     child_cgroup_op[n_child_cgroups] = H.op_index;
     child_cgroup_path[n_child_cgroups] = o->str[PA_PATH];
@@ -63,8 +73,9 @@ void op_cgroup_join(const struct op *o) {
 /* In the cloned container process, first thing (single-threaded, before its first op): moves
  * itself into the cgroups opened by MODE 1 cgroup_join ops.  In the parent: drops the fds. */
 static void join_child_cgroups(int child) {
+  if (v2_dir_fd >= 0) close(v2_dir_fd), v2_dir_fd = -1;
   for (size_t i = 0; i < n_child_cgroups; i++) {
-    if (child && write(child_cgroup_fd[i], "0", 1) != 1) {
+    if (child && !(born_in_v2 && (ssize_t)i == v2_child_cgroup) && write(child_cgroup_fd[i], "0", 1) != 1) {
       H.op_index = child_cgroup_op[i];
       die(errno, "move the container process into cgroup `%s`", child_cgroup_path[i]);
     }
@@ -277,7 +288,19 @@ int op_clone(const struct op *o) {
   int rootless = has(o, PA_VALUE) && (o->num[PA_VALUE] & 5);
   if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) die(errno, "set dumpable for the id maps");
   drop_server_prog(); /* nothing of the server's reaches the container process */
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)o->num[PA_FLAGS] | SIGCHLD, 0, 0, 0, 0);
+  pid_t pid = -1;
+  if (v2_dir_fd >= 0) {
+    /* born in its cgroup2 dir (Linux 5.7); any failure (no clone3, a dir that cannot take
+     * it) leaves it to clone and the child's own cgroup.procs write, which reports why */
+    struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; } ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = (uint64_t)o->num[PA_FLAGS] | 0x200000000ULL; /* CLONE_INTO_CGROUP */
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = (uint64_t)v2_dir_fd;
+    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid >= 0) born_in_v2 = 1;
+  }
+  if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)o->num[PA_FLAGS] | SIGCHLD, 0, 0, 0, 0);
   if (pid != 0 && rootless) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) die(errno, "clone with flags %#llx", (unsigned long long)o->num[PA_FLAGS]);
   if (pid == 0) {
