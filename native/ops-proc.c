@@ -99,6 +99,8 @@ void op_wait_start(const struct op *o) {
   /* TypeScript's `create` returns now; from here errors go to stderr */
   close(H.sync_fd);
   H.sync_fd = -1;
+  /* no exec fifo in the Plan (a foreground `run`): nothing to wait for */
+  if (H.fifo_fd < 0) return;
   ssize_t r;
   do r = read(H.fifo_fd, &b, 1); while (r < 0 && errno == EINTR);
   if (r != 1) die(r < 0 ? errno : EPIPE, "wait for start");

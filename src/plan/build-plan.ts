@@ -30,7 +30,9 @@ export interface PlanContext {
   bundle: string;
   /** foreground: the helper stays the container's parent and exits with its status */
   mode: 'detach' | 'foreground';
-  fifoPath: string;
+  /** the exec fifo that `start` writes; none (foreground only): the container's process goes
+   * on to exec once it is set up, with no separate start (a `run`, as crun's) */
+  fifoPath?: string;
   cgroupDirs: string[];
   /** host dirs of the container's own cgroups, by hierarchy name, for `cgroup` mounts */
   cgroupMounts: Record<string, string>;
@@ -195,7 +197,8 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
     ops.push({ op: 'time_offsets', data, origin: linux.timeOffsets ? 'linux.timeOffsets' : `linux.namespaces[${ti}]` });
   }
   // the exec fifo is made with the runtime's credentials; the container process inherits it
-  ops.push({ op: 'open_fifo', path: ctx.fifoPath, origin: 'root.path' });
+  if (ctx.fifoPath) ops.push({ op: 'open_fifo', path: ctx.fifoPath, origin: 'root.path' });
+  else if (ctx.mode !== 'foreground') throw new Error('buildPlan: a detached container needs its exec fifo');
   let flags = 0;
   for (const n of nss) if (!n.path && n.type !== 'time') flags |= CLONE_FLAGS[n.type];
   // a cgroup namespace is rooted where its maker is when it is made: with cgroups joined

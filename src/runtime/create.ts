@@ -39,6 +39,9 @@ export interface CreateOptions {
   /** return with the container's lock still held (`Created.release`), for a start that
    * follows at once (runContainer): one lock taken instead of two */
   holdLock?: boolean;
+  /** foreground only: no exec fifo and no `start`; the container's process execs as soon as
+   * it is set up (runContainer's `run`, as crun's: the status goes from creating to running) */
+  direct?: boolean;
   stdio?: ['inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number, 'inherit' | 'pipe' | 'ignore' | number];
 }
 
@@ -199,8 +202,8 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
-    const planFor = (fifoPath: string, cg: ContainerCgroup | undefined) => buildPlan(spec, {
-      bundle, mode, fifoPath, cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
+    const planFor = (fifoPath: string | undefined, cg: ContainerCgroup | undefined) => buildPlan(spec, {
+      bundle, mode, ...(fifoPath ? { fifoPath } : {}), cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
       rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
       ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
       ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
@@ -210,7 +213,8 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
       ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
     });
-    const built = planFor(store.fifo(o.id), cgroup);
+    const direct = !!o.direct && mode === 'foreground' && !capture;
+    const built = planFor(direct ? undefined : store.fifo(o.id), cgroup);
     // the same Plan with the id placeholder, for the C front's cache (plan-cache.ts)
     const template = capture ? encodePlan(planFor(store.fifo(PH.id), cgroup && templateCgroup(cgroup, o.id)).ops) : undefined;
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);

@@ -49,13 +49,14 @@ export function listContainers(root: string): ContainerInfo[] {
 }
 
 /** Releases a created container: its process goes on to exec the user's program.
- * `held`: the container's lock is already ours (createContainer's `holdLock`); this releases it. */
-export async function startContainer(root: string, id: string, held?: () => void): Promise<void> {
+ * `held`: the container's lock is already ours (createContainer's `holdLock`); this releases it.
+ * `record`: with `held`, the record create wrote under that same lock (not read again). */
+export async function startContainer(root: string, id: string, held?: () => void, record?: ContainerRecord): Promise<void> {
   const store = new StateStore(root);
   const release = held ?? (await store.lock(id));
   let rec;
   try {
-    rec = store.read(id);
+    rec = held && record?.id === id ? record : store.read(id);
     const status = statusOf(store, rec);
     if (status !== 'created') throw new RuntimeError('ERR_NOT_CREATED', `container \`${id}\` is ${status}, not created`);
     let fd: number;
@@ -76,10 +77,15 @@ export async function startContainer(root: string, id: string, held?: () => void
   }
   // after the lock is given back: a hook may itself `exec` in the container (exec waits for
   // the lock, which create and start hold while the container is being made)
+  await afterStart(rec);
+}
+
+/** The poststart hooks of a started container (a failing one is logged, as the spec says:
+ * the container keeps running). Run with the container's lock given back. */
+export async function afterStart(rec: ContainerRecord): Promise<void> {
   try {
     await runHooks('poststart', rec.spec.hooks?.poststart, ociState(rec, 'running'));
   } catch (e) {
-    // the spec: a failing poststart hook is logged and the container keeps running
     log('warn', (e as Error).message);
   }
 }

@@ -75,6 +75,37 @@ describe('helper server', { skip }, () => {
       else assert.equal(servers(process.pid).length <= 1, true);
     });
 
+    // the library's run has no separate start: no exec fifo, never `created`, the process runs
+    // once set up, and poststart hooks still run after it started (the CLI's `run` keeps the
+    // fifo: the C front replays it as create and start)
+    test(`${mode}: runContainer starts the container by itself; poststart hooks run after`, async () => {
+      setHelperServer(mode === 'server');
+      const go = join(out, `go-${mode}`), started = join(out, `started-${mode}`), hooked = join(out, `poststart-${mode}`);
+      const b = s.bundle((c) => {
+        c.process.args = ['/bin/sh', '-c', `: > /out/started-${mode}; while [ ! -e /out/go-${mode} ]; do sleep 0.05; done; exit 3`];
+        c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+        c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${hooked}`] }] };
+      });
+      const id = uniqueId('hsrun');
+      const root = s.state.root;
+      const run = runContainer({ root, id, loaded: loadBundle(b.dir, root), stdio: ['ignore', 'ignore', 'ignore'] });
+      try {
+        const end = Date.now() + 20_000 * timeScale;
+        while (!(existsSync(started) && existsSync(hooked)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        assert.ok(existsSync(started), 'the container process ran without a start');
+        assert.equal(existsSync(join(root, id, 'exec.fifo')), false, 'no exec fifo');
+        const { containerState } = await import('../../src/runtime/lifecycle.js');
+        assert.equal(containerState(root, id).status, 'running');
+        const end2 = Date.now() + 5000 * timeScale;
+        while (!readFileSync(hooked, 'utf8') && Date.now() < end2) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(JSON.parse(readFileSync(hooked, 'utf8')).status, 'running', 'the poststart hook got the running state');
+      } finally {
+        mkdirSync(go);
+      }
+      assert.equal(await run, 3);
+      assert.equal(existsSync(join(root, id)), false);
+    });
+
     test(`${mode}: a signal sent to the helper reaches the container's process`, async () => {
       setHelperServer(mode === 'server');
       const b = s.bundle((c) => (c.process.args = ['/probe', 'pause']));
