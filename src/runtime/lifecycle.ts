@@ -155,13 +155,21 @@ async function waitGone(pid: number, start: string, ms: number): Promise<boolean
   return false;
 }
 
+/** For runContainer's own delete: the record create wrote (what delete needs of it, the pid,
+ * the cgroup and the poststop hooks, never changes), and the state dir removed off the
+ * caller's path (StateStore.remove). */
+export interface DeleteOptions {
+  record?: ContainerRecord;
+  deferDirRemoval?: boolean;
+}
+
 /** Deletes a container: kills what is left (a running one only with `force`), removes its
  * cgroup and state, then runs the poststop hooks. */
-export async function deleteContainer(root: string, id: string, force = false): Promise<void> {
+export async function deleteContainer(root: string, id: string, force = false, o: DeleteOptions = {}): Promise<void> {
   const store = new StateStore(root);
   const release = await store.lock(id);
   try {
-    const rec = store.read(id);
+    const rec = o.record?.id === id ? o.record : store.read(id);
     const status = statusOf(store, rec);
     if ((status === 'running' || status === 'paused') && !force)
       throw new RuntimeError('ERR_RUNNING', `container \`${id}\` is ${status}: stop it first or use --force`);
@@ -177,7 +185,7 @@ export async function deleteContainer(root: string, id: string, force = false): 
       if (!(await waitGone(rec.pid, rec.pidStart, 10_000))) throw new RuntimeError('ERR_RUNNING', `container \`${id}\`: process ${rec.pid} did not die`);
     }
     if (cg) destroyContainerCgroup(cg);
-    store.remove(id);
+    store.remove(id, !!o.deferDirRemoval);
     try {
       await runHooks('poststop', rec.spec.hooks?.poststop, ociState(rec, 'stopped'));
     } catch (e) {

@@ -37,6 +37,6 @@ export async function runContainer(o: CreateOptions & { detach?: boolean; keep?:
     throw withContext(e, `run \`${o.id}\``);
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
-    if (!o.keep) await deleteContainer(o.root, o.id, true).catch((e) => log('error', `delete \`${o.id}\`: ${(e as Error).message}`));
+    if (!o.keep) await deleteContainer(o.root, o.id, true, { record, deferDirRemoval: true }).catch((e) => log('error', `delete \`${o.id}\`: ${(e as Error).message}`));
   }
 }

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateStore, type ContainerRecord } from './state.js';
@@ -72,4 +72,33 @@ test('read: a live writer\'s pending record is waited for, then taken; the write
   store.write(record('w4', 5));
   assert.equal(store.read('w4').pid, 5);
   store.remove('w4');
+});
+
+// runContainer's delete renames the dir aside and removes it off its path: the id is free at
+// once, nothing stays once the removal ran, and what a killed process left aside is removed by
+// the next reserve in that root (never another live process's)
+test('remove with defer: the id is free at once; the dir goes; a dead process\'s leftovers are swept', async () => {
+  const r = join(root, 'defer');
+  const store = new StateStore(r);
+  store.reserve('d1');
+  store.write(record('d1', 9));
+  store.remove('d1', true);
+  assert.equal(existsSync(store.dir('d1')), false, 'the id is free at once');
+  store.reserve('d1');
+  store.remove('d1');
+  const end = Date.now() + 5000;
+  while (readdirSync(r).length && Date.now() < end) await new Promise((res) => setTimeout(res, 5));
+  assert.deepEqual(readdirSync(r), [], 'the dir renamed aside is gone');
+  // left aside by a process killed before its removal ran, and one of a live process
+  const dead = join(r, `.gone-${deadPid()}-0123456789ab`), live = join(r, `.gone-${process.ppid}-0123456789ab`);
+  for (const d of [dead, live]) mkdirSync(d);
+  writeFileSync(join(dead, 'exit-status'), '0');
+  new StateStore(r).reserve('d2');
+  assert.equal(existsSync(dead), true, 'swept once per root and process: this process swept this root already');
+  const { execFileSync } = await import('node:child_process');
+  // a fresh process reserving in this root sweeps it
+  execFileSync(process.execPath, ['--input-type=module', '-e', `const { StateStore } = await import(${JSON.stringify(new URL('./state.js', import.meta.url).href)}); new StateStore(${JSON.stringify(r)}).reserve('d3');`]);
+  assert.equal(existsSync(dead), false, 'a dead process\'s dir is removed');
+  assert.equal(existsSync(live), true, 'a live process\'s is not');
+  rmSync(live, { recursive: true });
 });

@@ -2,7 +2,7 @@
 // and failures that must leave nothing behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, assertNoLeftovers, uniqueId } from '../lib/oci.js';
@@ -180,6 +180,8 @@ for (const front of ['1', '0']) describe(`container lifecycle (MOAT_OCI_FRONT=${
     const id = uniqueId('hooks');
     const r = await s.cli(['run', '-b', b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
+    // run's delete removes the state dir off its path (StateStore.remove): done by the exit
+    assert.deepEqual(readdirSync(s.state.root).filter((n) => n === id || n.startsWith('.gone-')), [], 'the state dir is gone once run has exited');
     const lines = readFileSync(logf, 'utf8').trim().split('\n');
     assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']);
     for (const l of lines) assert.equal(JSON.parse(l.slice(l.indexOf(' ') + 1)).id, id);
