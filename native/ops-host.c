@@ -245,6 +245,8 @@ static void write_maps(pid_t pid, const struct op *o) {
   }
 }
 
+static int held_mnt_ns = -1;
+
 __attribute__((noreturn)) static void wait_child(pid_t pid) {
   static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
   struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
@@ -270,6 +272,7 @@ __attribute__((noreturn)) static void wait_child(pid_t pid) {
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) die(errno, "wait for container process");
+  if (held_mnt_ns >= 0) close(held_mnt_ns); /* the container's mount tree goes here */
   _exit(code);
 }
 
@@ -333,6 +336,14 @@ int op_clone(const struct op *o) {
   if (H.console_sock >= 0) { close(H.console_sock); H.console_sock = -1; }
   if (H.seccomp_sock >= 0) { close(H.seccomp_sock); H.seccomp_sock = -1; }
   join_child_cgroups(0);
+  /* a foreground helper holds the container's mount namespace until it has told TypeScript
+   * of the exit (wait_child): the container's last exit then skips unmounting its whole
+   * tree, which waits for RCU, and this process does it after the report, when it exits */
+  if (o->num[PA_MODE] == 1 && !H.in_cgroups && relay[0] < 0) {
+    char ns[64];
+    snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", (int)pid);
+    held_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);
+  }
   write_maps(pid, o);
   uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
   waiter_report(pid);
