@@ -102,7 +102,7 @@ void waiter_report(pid_t pid);
 int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
 __attribute__((noreturn)) void run_plan_fd(int fd);
-__attribute__((noreturn)) void serve(int ctrl_fd);
+__attribute__((noreturn)) void serve(int ctrl_fd, const char *keep_parent);
 void ensure_sealed(char **argv); /* main.c: re-exec from a sealed memfd unless already */
 
 /* ops-mount.c */

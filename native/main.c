@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
   /* the CLI front of bin/moat-oci (front.c): no container runs in it, so it needs neither the
    * sealed re-exec nor the plan machinery, and it execs Node on anything it does not serve */
   if (argc >= 3 && !strcmp(argv[1], "front")) return front_main(argc, argv);
-  int serving = argc == 3 && !strcmp(argv[1], "serve") && *argv[2];
+  int serving = (argc == 3 || argc == 4) && !strcmp(argv[1], "serve") && *argv[2];
   if ((argc != 2 || !*argv[1]) && !serving) {
     fprintf(stderr, "moat-helper: executes plans for moat; not for direct use\n");
     return 2;
@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     long ctrl = strtol(argv[2], &end, 10);
     if (*end || ctrl < 3 || ctrl > 1 << 20) die(EINVAL, "control fd `%s`", argv[2]);
     if (fcntl((int)ctrl, F_SETFD, FD_CLOEXEC) < 0) die(errno, "control fd %s", argv[2]);
-    serve((int)ctrl);
+    serve((int)ctrl, argc == 4 ? argv[3] : NULL);
   }
   run_plan_fd(atoi(argv[1]));
 }
