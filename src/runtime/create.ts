@@ -10,7 +10,9 @@ import { compileMac } from '../policy/mac/index.js';
 import { loadSmackRules, macHost } from './mac/index.js';
 import { cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
-import { runHelper, type HelperHandle } from './helper-proc.js';
+import { prepareHelper, runHelper, type HelperHandle, type PreparedHelper } from './helper-proc.js';
+import { checkDeviceRules, effectiveDeviceRules } from '../policy/cgroups/device-rules.js';
+import { compileDeviceBpf } from '../policy/devices/compile-device-bpf.js';
 import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
@@ -95,6 +97,15 @@ export function delegationOwner(spec: OciSpec): { uid: number; gid: number } | u
   return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
+// the instructions of the device program createContainerCgroup will compile (a cgroup2 dir to
+// attach it to, valid rules), for the helper server to lend loaded; undefined otherwise
+function earlyDeviceProgram(spec: OciSpec): Uint8Array | undefined {
+  if (cgroupHostInfo().mode === 'v1') return undefined;
+  const devices = spec.linux?.devices, rules = spec.linux?.resources?.devices;
+  if (checkDeviceRules(devices, rules).length) return undefined;
+  return compileDeviceBpf(effectiveDeviceRules(devices, rules));
+}
+
 // the container's cgroup with the id placeholder of the Plan cache in its dirs
 function templateCgroup(cg: ContainerCgroup, id: string): ContainerCgroup {
   const sub = (d: string) => d.split(`/moat-${id}`).join(`/moat-${PH.id}`);
@@ -149,7 +160,11 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     id: o.id, bundle, rootfs: resolve(bundle, spec.root!.path), pid: 0, pidStart: '', created: new Date().toISOString(), owner: callerName(),
     annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec,
   };
+  let prepared: PreparedHelper | undefined;
   try {
+    // the helper server forks this container's helper now: its fork and start overlap the
+    // record and the cgroups below; it waits for its Plan (and is killed if none comes)
+    prepared = prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless ? {} : { deviceProgram: earlyDeviceProgram(spec) }) });
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from (state.json only
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
@@ -218,7 +233,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // the same Plan with the id placeholder, for the C front's cache (plan-cache.ts)
     const template = capture ? encodePlan(planFor(store.fifo(PH.id), cgroup && templateCgroup(cgroup, o.id)).ops) : undefined;
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
-    const helper = runHelper({
+    const helper = (prepared ? prepared.run.bind(prepared) : runHelper)({
       ops: built.ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
       onSync: async (name) => {
         // MSG_PID comes before any sync point, but `rec.pid` is set by the continuation of
@@ -251,6 +266,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     return { record: rec, helper, ...(o.holdLock ? { release } : {}), ...(template ? { built: encodePlan(built.ops), template } : {}) } as Created;
   } catch (e) {
     release();
+    prepared?.cancel();
     const cleanup: string[] = [];
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }

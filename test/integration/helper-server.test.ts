@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, repoRoot, timeScale } from '../lib/bundle.js';
 import { Scratch, uniqueId } from '../lib/oci.js';
@@ -15,6 +15,7 @@ import { createContainer } from '../../src/runtime/create.js';
 import { deleteContainer, startContainer } from '../../src/runtime/lifecycle.js';
 import { loadBundle } from '../../src/runtime/load-spec.js';
 import { setHelperServer } from '../../src/runtime/helper-mode.js';
+import { cpusetKeeperParent } from '../../src/runtime/helper-server.js';
 import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
@@ -220,6 +221,83 @@ describe('helper server', { skip }, () => {
       while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       const st = existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
       assert.ok(!st || st.includes(') Z'), `server ${pid} exited with its process`);
+      const keep = cpusetKeeperParent();
+      if (keep) assert.equal(existsSync(join(keep, `moat-keep-${pid}`)), false, 'its cpuset keeper went with it');
+    }
+  });
+
+  // the server keeps an empty cpuset cgroup while it runs (native/server.c: the kernel's cpuset
+  // static keys then stay on); it removes it when it ends, by its process's end or a signal,
+  // and a new server removes those of servers killed outright (here a planted one)
+  test('the cpuset keeper: there while the server runs, empty; gone when it ends; dead ones swept', async (t) => {
+    const parent = cpusetKeeperParent();
+    if (!parent) return t.skip('no cpuset hierarchy this process may make a cgroup in');
+    setHelperServer(true);
+    const b = s.bundle((c) => (c.process.args = ['/bin/true']));
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hskeep'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const [mine] = servers(process.pid);
+    assert.ok(mine, 'a server runs');
+    const keeper = join(parent, `moat-keep-${mine}`);
+    assert.ok(existsSync(keeper), `${keeper} exists`);
+    assert.equal(readFileSync(join(keeper, 'cgroup.procs'), 'utf8'), '', 'nothing runs in it');
+    // a keeper whose server is gone (a pid no process has), and a server ended by SIGTERM
+    const gone = spawn('true');
+    await new Promise((r) => gone.on('close', r));
+    const stale = join(parent, `moat-keep-${gone.pid}`);
+    mkdirSync(stale);
+    try {
+      const script = `
+        const { runContainer } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/run.js'))});
+        const { loadBundle } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/load-spec.js'))});
+        await runContainer({ root: ${JSON.stringify(s.state.root)}, id: ${JSON.stringify(uniqueId('hskeep'))}, loaded: loadBundle(${JSON.stringify(b.dir)}), stdio: ['ignore', 'ignore', 'ignore'] });
+        process.stdout.write('ran'); setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        await new Promise<void>((res, rej) => {
+          const tm = setTimeout(() => rej(new Error('the child did not run its container')), 20_000 * timeScale);
+          child.stdout.on('data', () => (clearTimeout(tm), res()));
+        });
+        const [theirs] = servers(child.pid!);
+        assert.ok(theirs, 'the child runs a server');
+        assert.equal(existsSync(stale), false, 'the new server removed the keeper of a server that is gone');
+        assert.ok(existsSync(join(parent, `moat-keep-${theirs}`)), 'and made its own');
+        process.kill(theirs!, 'SIGTERM');
+        const end = Date.now() + 5000 * timeScale;
+        while (existsSync(join(parent, `moat-keep-${theirs}`)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(existsSync(join(parent, `moat-keep-${theirs}`)), false, 'a server ended by SIGTERM removes its keeper');
+      } finally {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.on('close', r));
+      }
+    } finally {
+      try { rmdirSync(stale); } catch { /* removed by the server */ }
+    }
+    assert.ok(existsSync(keeper), 'ours is still there');
+  });
+
+  // the server forks the helper before the Plan exists (prepareHelper); a create that fails
+  // before its Plan is sent kills that helper: nothing of it stays
+  test('server: a create that fails before its Plan leaves no helper waiting for one', async () => {
+    setHelperServer(true);
+    // a cgroup that exists already: createContainerCgroup refuses it, after the fork
+    const taken = uniqueId('hstaken');
+    const b = s.bundle((c) => (c.linux.cgroupsPath = `/${taken}`));
+    const first = s.bundle((c) => { c.process.args = ['/bin/true']; c.linux.cgroupsPath = `/${taken}`; });
+    const keepId = uniqueId('hsfirst');
+    const { helper } = await createContainer({ root: s.state.root, id: keepId, loaded: loadBundle(first.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] });
+    try {
+      const [server] = servers(process.pid);
+      const id = uniqueId('hsfail');
+      await assert.rejects(createContainer({ root: s.state.root, id, loaded: loadBundle(b.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] }), /already exists/);
+      assert.equal(existsSync(join(s.state.root, id)), false, 'no state');
+      const children = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n) && (() => { try { const st = readFileSync(`/proc/${n}/stat`, 'utf8'); return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === server; } catch { return false; } })());
+      const end = Date.now() + 5000 * timeScale;
+      // the first container's helper is the server's one child left
+      while (children().length > 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(children().length, 1, 'the failed create\'s helper is gone');
+    } finally {
+      await deleteContainer(s.state.root, keepId, true);
+      await helper.exit.catch(() => {});
     }
   });
 });
