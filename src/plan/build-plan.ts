@@ -169,11 +169,13 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   if (p.oomScoreAdj !== undefined) ops.push({ op: 'oom_score_adj', value: BigInt(p.oomScoreAdj), origin: 'process.oomScoreAdj' });
   // The container process is in its cgroups before its first op runs. As root, the helper
   // opens their files here (mode 1: host paths, before any namespace is joined) and the
-  // cloned process moves itself in before anything else: the namespaces the
-  // clone makes (a network namespace is most of a container's kernel memory) are then the
-  // runtime's allocation, charged to the runtime's cgroups as crun's are, and a foreground
-  // helper stays out of the container's cgroups and pids.current. Without root (a delegated
-  // cgroup) the helper joins first (mode 0) and the clone inherits them.
+  // cloned process moves itself into each v1 hierarchy before anything else: the namespaces
+  // the clone makes (a network namespace is most of a container's kernel memory) are then the
+  // runtime's allocation, charged to the runtime's v1 cgroups as crun's are, and a foreground
+  // helper stays out of the container's cgroups and pids.current. A cgroup2 dir the process
+  // is born in (clone3 with CLONE_INTO_CGROUP, docs/helper.md), so on a cgroup2-only host
+  // those namespaces are the container's charge. Without root (a delegated cgroup) the
+  // helper joins first (mode 0) and the clone inherits them.
   // (mode 0 also where a cgroup namespace is joined by path: before Linux 5.16 a migration
   // was checked against the writer's cgroup namespace, not the opener's)
   const joinsCgroupNs = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && n.path);
