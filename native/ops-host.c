@@ -262,6 +262,7 @@ __attribute__((noreturn)) static void wait_child(pid_t pid) {
     if (errno != EINTR) die(errno, "wait for container process");
   }
   int code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+  child_pid = 0; /* reaped below: a signal forwarded after that could reach a reused pid */
   if (H.sync_fd >= 0) {
     uint8_t p[4] = { (uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16), (uint8_t)(code >> 24) };
     signal(SIGPIPE, SIG_IGN); /* TypeScript gone: the status is the exit code alone */
@@ -339,7 +340,9 @@ int op_clone(const struct op *o) {
   /* a foreground helper holds the container's mount namespace until it has told TypeScript
    * of the exit (wait_child): the container's last exit then skips unmounting its whole
    * tree, which waits for RCU, and this process does it after the report, when it exits */
-  if (o->num[PA_MODE] == 1 && !H.in_cgroups && relay[0] < 0) {
+  /* (not after joining a mount namespace: /proc is then the one mounted there, the
+   * container's, and this process is in that namespace anyway) */
+  if (o->num[PA_MODE] == 1 && !H.in_cgroups && relay[0] < 0 && !joined_mnt) {
     char ns[64];
     snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", (int)pid);
     held_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);

@@ -28,11 +28,14 @@
  * then cost ~2.5 ms here whenever no other cpuset cgroup existed, which is every time for a
  * process that runs containers one after another with any pause between them (measured: a
  * warm runContainer 16.3 ms back to back, 21.9 ms after 100 ms idle; 18.8 ms with a keeper).
- * The server keeps one empty cpuset cgroup, KEEP_PARENT/moat-keep-PID, for its lifetime:
- * nothing joins it, and it is removed when the server exits (its Node process gone, or
- * SIGTERM, SIGINT, SIGHUP).  A server killed by SIGKILL leaves it: the next server removes
- * the keepers of pids that no longer exist.  Best effort: a keeper that cannot be made only
- * costs time. */
+ * The server keeps one empty cpuset cgroup, KEEP_PARENT/moat--keep-PID (no container id
+ * starts with `-`, so no container's `moat-ID` is ever that), for its lifetime: nothing joins
+ * it, and it is removed when the server exits (its Node process gone, or SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT).  A server killed by SIGKILL leaves it: the next server removes the
+ * keepers of pids that no longer exist (in its pid namespace).  Best effort: a keeper that
+ * cannot be made only costs time.  While it exists the keys are on for the whole host, as on
+ * any host where a cpuset cgroup exists (every page allocation then checks the task's
+ * cpuset). */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -73,14 +76,14 @@ static void make_keeper(const char *parent) {
   struct dirent *e;
   while ((e = readdir(d))) {
     char *end;
-    if (strncmp(e->d_name, "moat-keep-", 10)) continue;
-    long pid = strtol(e->d_name + 10, &end, 10);
+    if (strncmp(e->d_name, "moat--keep-", 11)) continue;
+    long pid = strtol(e->d_name + 11, &end, 10);
     if (*end || pid <= 0 || pid > INT_MAX) continue;
     /* rmdir of a cgroup that has tasks or children fails (EBUSY): only an empty one goes */
     if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) unlinkat(dfd, e->d_name, AT_REMOVEDIR);
   }
   closedir(d);
-  int n = snprintf(keeper, sizeof keeper, "%s/moat-keep-%d", parent, (int)getpid());
+  int n = snprintf(keeper, sizeof keeper, "%s/moat--keep-%d", parent, (int)getpid());
   if (n < 0 || (size_t)n >= sizeof keeper || mkdir(keeper, 0755) < 0) keeper[0] = 0;
 }
 
@@ -244,6 +247,7 @@ __attribute__((noreturn)) void serve(int ctrl_fd, const char *keep_parent) {
   sigaddset(&chld, SIGTERM);
   sigaddset(&chld, SIGINT);
   sigaddset(&chld, SIGHUP);
+  sigaddset(&chld, SIGQUIT);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die(errno, "signalfd");

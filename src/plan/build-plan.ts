@@ -172,10 +172,12 @@ function parentOps(spec: OciSpec, ctx: PlanContext, newUser: boolean, trees: Idm
   // cloned process moves itself into each v1 hierarchy before anything else: the namespaces
   // the clone makes (a network namespace is most of a container's kernel memory) are then the
   // runtime's allocation, charged to the runtime's v1 cgroups as crun's are, and a foreground
-  // helper stays out of the container's cgroups and pids.current. A cgroup2 dir the process
-  // is born in (clone3 with CLONE_INTO_CGROUP, docs/helper.md), so on a cgroup2-only host
-  // those namespaces are the container's charge. Without root (a delegated cgroup) the
-  // helper joins first (mode 0) and the clone inherits them.
+  // helper stays out of the container's cgroups and pids.current. Into a cgroup2 dir the
+  // process is born (clone3 with CLONE_INTO_CGROUP, docs/helper.md): on a cgroup2-only host
+  // the namespaces are then charged to the container's memory.max; where that limit cannot
+  // take them, clone3 fails and the helper falls back to clone and the child's own move.
+  // Without root (a delegated cgroup) the helper joins first (mode 0) and the clone
+  // inherits them.
   // (mode 0 also where a cgroup namespace is joined by path: before Linux 5.16 a migration
   // was checked against the writer's cgroup namespace, not the opener's)
   const joinsCgroupNs = (linux.namespaces ?? []).some((n) => n.type === 'cgroup' && n.path);

@@ -45,8 +45,13 @@ export interface HelperHandle {
   pid: Promise<number>;
   /** resolves when the container waits for start (or when an exec'd process runs) */
   ready: Promise<void>;
-  /** the helper's exit status (in the foreground: the container's) */
+  /** the helper's exit status (in the foreground: the container's), once the helper is gone
+   * with its stdio closed: the container's mounts are gone then too */
   exit: Promise<number>;
+  /** the same status, as soon as a foreground helper reports it (MSG_EXITED), before it has
+   * reaped the container and unmounted its tree; else when `exit` resolves. For work that
+   * may overlap that teardown (runContainer's cgroup and state removal) */
+  status: Promise<number>;
 }
 
 function frame(type: number, payload: Uint8Array = new Uint8Array()): Buffer {
@@ -116,8 +121,15 @@ export function prepareHelper(o: { stdio?: HelperRun['stdio']; preserveFds?: num
   return {
     run: (run) => {
       if (used) throw new Error('prepared helper: run twice');
-      used = true;
-      return s.start(link, run);
+      try {
+        const h = s.start(link, run);
+        used = true;
+        return h;
+      } catch (e) {
+        link.kill('SIGKILL');
+        used = true;
+        throw e;
+      }
     },
     cancel: () => {
       if (!used) link.kill('SIGKILL');
@@ -147,9 +159,15 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
   const pid = new Promise<number>((res, rej) => ((resolvePid = res), (rejectPid = rej)));
   const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
   const exit = new Promise<number>((res, rej) => ((resolveExit = res), (rejectExit = rej)));
+  let resolveStatus!: (n: number) => void;
+  const status = new Promise<number>((res) => (resolveStatus = res));
+  // `status` follows `exit` when no report came first (a promise settles once)
+  exit.then(resolveStatus, () => {});
+  const statusOrExit = Promise.race([status, exit]);
   pid.catch(() => {});
   ready.catch(() => {});
   exit.catch(() => {});
+  statusOrExit.catch(() => {});
   const fail = (status: string) => {
     const msg = failure ? describeFailure(failure) : `helper exited with ${status} before the container was ready`;
     const err = new RuntimeError('ERR_HELPER', msg);
@@ -167,7 +185,7 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
     if (type === MSG.PID) resolvePid(payload.readUInt32LE(0));
     // a foreground helper's status of the container, sent before it reaps the container and
     // exits (native/ops-host.c wait_child): the same number as its exit status, ~1 ms sooner
-    else if (type === MSG.EXITED) exited(payload.readUInt32LE(0), `status ${payload.readUInt32LE(0)}`);
+    else if (type === MSG.EXITED) resolveStatus(payload.readUInt32LE(0));
     else if (type === MSG.READY) {
       readyDone = true;
       resolveReady();
@@ -211,7 +229,7 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
       link = l;
       run = r;
       link.write(encodePlan(r.ops));
-      return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, kill: (sig) => link.kill(sig) };
+      return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, status: statusOrExit, kill: (sig) => link.kill(sig) };
     },
   };
 }

@@ -161,6 +161,8 @@ async function waitGone(pid: number, start: string, ms: number): Promise<boolean
 export interface DeleteOptions {
   record?: ContainerRecord;
   deferDirRemoval?: boolean;
+  /** awaited before the poststop hooks: the helper gone, and with it the container's mounts */
+  beforePoststop?: Promise<void>;
 }
 
 /** Deletes a container: kills what is left (a running one only with `force`), removes its
@@ -186,6 +188,7 @@ export async function deleteContainer(root: string, id: string, force = false, o
     }
     if (cg) destroyContainerCgroup(cg);
     store.remove(id, !!o.deferDirRemoval);
+    await o.beforePoststop;
     try {
       await runHooks('poststop', rec.spec.hooks?.poststop, ociState(rec, 'stopped'));
     } catch (e) {

@@ -222,7 +222,7 @@ describe('helper server', { skip }, () => {
       const st = existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
       assert.ok(!st || st.includes(') Z'), `server ${pid} exited with its process`);
       const keep = cpusetKeeperParent();
-      if (keep) assert.equal(existsSync(join(keep, `moat-keep-${pid}`)), false, 'its cpuset keeper went with it');
+      if (keep) assert.equal(existsSync(join(keep, `moat--keep-${pid}`)), false, 'its cpuset keeper went with it');
     }
   });
 
@@ -237,13 +237,13 @@ describe('helper server', { skip }, () => {
     assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hskeep'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
     const [mine] = servers(process.pid);
     assert.ok(mine, 'a server runs');
-    const keeper = join(parent, `moat-keep-${mine}`);
+    const keeper = join(parent, `moat--keep-${mine}`);
     assert.ok(existsSync(keeper), `${keeper} exists`);
     assert.equal(readFileSync(join(keeper, 'cgroup.procs'), 'utf8'), '', 'nothing runs in it');
     // a keeper whose server is gone (a pid no process has), and a server ended by SIGTERM
     const gone = spawn('true');
     await new Promise((r) => gone.on('close', r));
-    const stale = join(parent, `moat-keep-${gone.pid}`);
+    const stale = join(parent, `moat--keep-${gone.pid}`);
     mkdirSync(stale);
     try {
       const script = `
@@ -260,11 +260,11 @@ describe('helper server', { skip }, () => {
         const [theirs] = servers(child.pid!);
         assert.ok(theirs, 'the child runs a server');
         assert.equal(existsSync(stale), false, 'the new server removed the keeper of a server that is gone');
-        assert.ok(existsSync(join(parent, `moat-keep-${theirs}`)), 'and made its own');
+        assert.ok(existsSync(join(parent, `moat--keep-${theirs}`)), 'and made its own');
         process.kill(theirs!, 'SIGTERM');
         const end = Date.now() + 5000 * timeScale;
-        while (existsSync(join(parent, `moat-keep-${theirs}`)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-        assert.equal(existsSync(join(parent, `moat-keep-${theirs}`)), false, 'a server ended by SIGTERM removes its keeper');
+        while (existsSync(join(parent, `moat--keep-${theirs}`)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(existsSync(join(parent, `moat--keep-${theirs}`)), false, 'a server ended by SIGTERM removes its keeper');
       } finally {
         child.kill('SIGKILL');
         await new Promise((r) => child.on('close', r));
