@@ -339,9 +339,9 @@ int op_clone(const struct op *o) {
   join_child_cgroups(0);
   /* a foreground helper holds the container's mount namespace until it has told TypeScript
    * of the exit (wait_child): the container's last exit then skips unmounting its whole
-   * tree, which waits for RCU, and this process does it after the report, when it exits */
-  /* (not after joining a mount namespace: /proc is then the one mounted there, the
-   * container's, and this process is in that namespace anyway) */
+   * tree, which waits for RCU, and this process does it after the report, when it exits.
+   * Not after joining a mount namespace: /proc is then the one mounted there (the
+   * container's), and this process is in that namespace anyway */
   if (o->num[PA_MODE] == 1 && !H.in_cgroups && relay[0] < 0 && !joined_mnt) {
     char ns[64];
     snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", (int)pid);

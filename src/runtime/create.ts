@@ -8,11 +8,9 @@ import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
 import { compileMac } from '../policy/mac/index.js';
 import { loadSmackRules, macHost } from './mac/index.js';
-import { cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, type ContainerCgroup } from './cgroups/index.js';
+import { cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, deviceProgramFor, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { prepareHelper, runHelper, type HelperHandle, type PreparedHelper } from './helper-proc.js';
-import { checkDeviceRules, effectiveDeviceRules } from '../policy/cgroups/device-rules.js';
-import { compileDeviceBpf } from '../policy/devices/compile-device-bpf.js';
 import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
@@ -97,15 +95,6 @@ export function delegationOwner(spec: OciSpec): { uid: number; gid: number } | u
   return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
-// the instructions of the device program createContainerCgroup will compile (a cgroup2 dir to
-// attach it to, valid rules), for the helper server to lend loaded; undefined otherwise
-function earlyDeviceProgram(spec: OciSpec): Uint8Array | undefined {
-  if (cgroupHostInfo().mode === 'v1') return undefined;
-  const devices = spec.linux?.devices, rules = spec.linux?.resources?.devices;
-  if (checkDeviceRules(devices, rules).length) return undefined;
-  return compileDeviceBpf(effectiveDeviceRules(devices, rules));
-}
-
 // the container's cgroup with the id placeholder of the Plan cache in its dirs
 function templateCgroup(cg: ContainerCgroup, id: string): ContainerCgroup {
   const sub = (d: string) => d.split(`/moat-${id}`).join(`/moat-${PH.id}`);
@@ -164,7 +153,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
   try {
     // the helper server forks this container's helper now: its fork and start overlap the
     // record and the cgroups below; it waits for its Plan (and is killed if none comes)
-    prepared = prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless ? {} : { deviceProgram: earlyDeviceProgram(spec) }) });
+    prepared = prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }) });
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from (state.json only
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)

@@ -99,8 +99,12 @@ export interface PreparedHelper {
   cancel(): void;
 }
 
-function serverEligible(stdio: HelperRun['stdio'], preserveFds: number | undefined): boolean {
-  return (preserveFds ?? 0) === 0 && (stdio ?? []).every((m) => m === 'inherit' || m === 'ignore');
+/** The link to a helper forked by the server, or undefined where it cannot serve this run
+ * (the server is off, or stdio other than inherited or ignored, or preserved fds). */
+function serverLink(stdio: HelperRun['stdio'], preserveFds: number | undefined, ev: LinkEvents, deviceProgram?: () => Uint8Array | undefined): HelperLink | undefined {
+  if ((preserveFds ?? 0) !== 0 || !(stdio ?? []).every((m) => m === 'inherit' || m === 'ignore')) return undefined;
+  const server = helperServer();
+  return server?.open((stdio ?? []).map((m) => m === 'ignore') as boolean[], ev, deviceProgram?.());
 }
 
 /**
@@ -112,11 +116,9 @@ function serverEligible(stdio: HelperRun['stdio'], preserveFds: number | undefin
  * byte for byte the Plan's).
  */
 export function prepareHelper(o: { stdio?: HelperRun['stdio']; preserveFds?: number; deviceProgram?: Uint8Array }): PreparedHelper | undefined {
-  if (!serverEligible(o.stdio, o.preserveFds)) return undefined;
-  const server = helperServer();
-  if (!server) return undefined;
   const s = session();
-  const link = server.open((o.stdio ?? []).map((m) => m === 'ignore') as boolean[], s.ev, o.deviceProgram);
+  const link = serverLink(o.stdio, o.preserveFds, s.ev, () => o.deviceProgram);
+  if (!link) return undefined;
   let used = false;
   return {
     run: (run) => {
@@ -142,9 +144,7 @@ export function prepareHelper(o: { stdio?: HelperRun['stdio']; preserveFds?: num
  * a process that has the helper server on (see helper-server.ts) forks it from there. */
 export function runHelper(run: HelperRun): HelperHandle {
   const s = session();
-  const server = serverEligible(run.stdio, run.preserveFds) ? helperServer() : undefined;
-  const deviceProgram = server ? run.ops.find((o) => o.op === 'device_bpf')?.bytes : undefined;
-  const link = server ? server.open((run.stdio ?? []).map((m) => m === 'ignore') as boolean[], s.ev, deviceProgram) : spawnLink(run, s.ev);
+  const link = serverLink(run.stdio, run.preserveFds, s.ev, () => run.ops.find((o) => o.op === 'device_bpf')?.bytes) ?? spawnLink(run, s.ev);
   return s.start(link, run);
 }
 
@@ -160,24 +160,17 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
   const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
   const exit = new Promise<number>((res, rej) => ((resolveExit = res), (rejectExit = rej)));
   let resolveStatus!: (n: number) => void;
-  const status = new Promise<number>((res) => (resolveStatus = res));
-  // `status` follows `exit` when no report came first (a promise settles once)
-  exit.then(resolveStatus, () => {});
-  const statusOrExit = Promise.race([status, exit]);
+  const status = new Promise<number>((res, rej) => ((resolveStatus = res), exit.then(res, rej)));
   pid.catch(() => {});
   ready.catch(() => {});
   exit.catch(() => {});
-  statusOrExit.catch(() => {});
+  status.catch(() => {});
   const fail = (status: string) => {
     const msg = failure ? describeFailure(failure) : `helper exited with ${status} before the container was ready`;
     const err = new RuntimeError('ERR_HELPER', msg);
     (err as RuntimeError & { failure?: HelperFailure }).failure = failure;
     rejectPid(err);
     rejectReady(err);
-  };
-  const exited = (status: number, how: string) => {
-    if (!readyDone) fail(how);
-    resolveExit(status);
   };
   let buf: Buffer = Buffer.alloc(0);
   let link!: HelperLink;
@@ -217,7 +210,10 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
         void onMessage(type, payload);
       }
     },
-    exit: (status, how) => exited(status, how),
+    exit: (status, how) => {
+      if (!readyDone) fail(how);
+      resolveExit(status);
+    },
     error: (e) => {
       rejectExit(new RuntimeError('ERR_HELPER', `start helper: ${e.message}`, { cause: e }));
       fail('an error');
@@ -229,7 +225,7 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
       link = l;
       run = r;
       link.write(encodePlan(r.ops));
-      return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, status: statusOrExit, kill: (sig) => link.kill(sig) };
+      return { ...(link.child ? { child: link.child } : {}), pid, ready, exit, status, kill: (sig) => link.kill(sig) };
     },
   };
 }

@@ -204,6 +204,8 @@ const TMP_JSON = '.state.json.';
 const ASIDE = /^\.gone-(\d+)-[0-9a-f]{12}$/;
 const aside = new Set<string>(); // this process's dirs renamed aside and not yet removed
 const swept = new Set<string>(); // roots whose dead processes' leftovers were removed
+let exitHooked = false;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4)); // for Atomics.wait: a short sync sleep
 
 /** StateStore.remove's deferred removal; false if the dir could not be renamed aside. */
 function removeAside(root: string, dir: string): boolean {
@@ -213,7 +215,7 @@ function removeAside(root: string, dir: string): boolean {
   } catch {
     return false;
   }
-  if (aside.size === 0 && !exitHooked) {
+  if (!exitHooked) {
     exitHooked = true;
     process.on('exit', () => {
       for (const d of aside) rmSync(d, { recursive: true, force: true });
@@ -224,7 +226,6 @@ function removeAside(root: string, dir: string): boolean {
   rmdir(to, (e) => (e ? rm(to, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 }, () => aside.delete(to)) : aside.delete(to)));
   return true;
 }
-let exitHooked = false;
 
 /** Removes what killed processes left renamed aside in this root (once per root and process). */
 function sweepAside(root: string): void {
@@ -241,7 +242,6 @@ function sweepAside(root: string): void {
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(root, n), { recursive: true, force: true });
   }
 }
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /** Moves `tmp` to `dest`, removing `dest` first (StateStore.write says why). A reader that
  * took `tmp` meanwhile (`adoptPendingWrite`, after waiting 200 ms for this process) has

@@ -41,3 +41,11 @@ export function planContainerDevices(cg: ContainerCgroup, devices: OciDevice[] |
   if (bpfDir) out.deviceBpf = { dir: bpfDir, insns: Buffer.from(compileDeviceBpf(all)).toString('base64') };
   return out;
 }
+
+/** The device program's instructions for these rules, as planContainerDevices compiles them
+ * for a host with a cgroup2 dir (create hands them to the helper server early, to be lent
+ * loaded); undefined when the rules have issues (createContainerCgroup reports them). */
+export function deviceProgramFor(devices: OciDevice[] | undefined, rules: OciDeviceCgroup[] | undefined): Uint8Array | undefined {
+  if (checkDeviceRules(devices, rules).length) return undefined;
+  return compileDeviceBpf(effectiveDeviceRules(devices, rules));
+}

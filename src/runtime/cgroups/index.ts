@@ -4,6 +4,7 @@ export { CgroupError } from './cgroup-error.js';
 export { probeCgroupHost } from './probe-cgroup-host.js';
 export { createContainerCgroup, type CreateCgroupOptions } from './create-container-cgroup.js';
 export { cgroupJoinDirs } from './cgroup-join-dirs.js';
+export { deviceProgramFor } from './container-devices.js';
 export { destroyContainerCgroup, killContainerCgroup } from './destroy-container-cgroup.js';
 export { isContainerCgroupFrozen, pauseContainerCgroup, resumeContainerCgroup } from './freeze-container-cgroup.js';
 export { updateContainerCgroup } from './update-container-cgroup.js';
