@@ -30,7 +30,7 @@ struct plan {
 
 /* sync messages between the helper (parent or container process) and TypeScript */
 enum msg_type {
-  MSG_PID = 1,      /* helper -> ts: u32 pid of the container process, host view */
+  MSG_PID = 1,      /* container process -> ts, its first message: u32 its pid, host view */
   MSG_SYNC = 2,     /* container -> ts: name of a sync point; waits for CONTINUE or ABORT */
   MSG_CONTINUE = 3, /* ts -> container: payload is the state document given to hooks */
   MSG_READY = 4,    /* container -> ts: set up, waiting for start */

@@ -278,8 +278,13 @@ __attribute__((noreturn)) static void wait_child(pid_t pid) {
 }
 
 /* Creates the container process in its new namespaces.  Returns in the child only.  The child
- * waits on `go` until the parent has written its id maps and told TypeScript its pid, so
- * nothing in the child runs as an unmapped user. */
+ * waits on `go` until the parent has written its id maps, so nothing in the child runs as an
+ * unmapped user.  `go` carries the child's pid (host view), which the child reports itself
+ * (MSG_PID) as its first message: TypeScript learns the pid before anything else the child
+ * says, and the child never waits on this process's report.  Sent by the parent after `go`
+ * instead, that report woke the helper server on the parent's CPU, which preempted the
+ * parent before its `go`; the child, woken later behind Node (busy with the pid's state
+ * record), waited up to ~1.2 ms for a CPU in a run of ~16 ms (ftrace, this 2-CPU host). */
 int op_clone(const struct op *o) {
   int go[2], relay[2] = { -1, -1 };
   if (pipe2(go, O_CLOEXEC) < 0) die(errno, "pipe");
@@ -308,7 +313,6 @@ int op_clone(const struct op *o) {
   if (pid != 0 && rootless) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) die(errno, "clone with flags %#llx", (unsigned long long)o->num[PA_FLAGS]);
   if (pid == 0) {
-    char b;
     close(go[1]);
     waiter_report(0);
     H.stage = STAGE_CHILD;
@@ -317,8 +321,12 @@ int op_clone(const struct op *o) {
      * this process allocates is the container's */
     join_child_cgroups(1);
     if (relay[0] >= 0) { close(relay[0]); H.console_sock = relay[1]; }
-    if (read(go[0], &b, 1) != 1) _exit(1);
+    uint8_t g[5];
+    if (read(go[0], g, sizeof g) != (ssize_t)sizeof g || g[0] != 'g') _exit(1);
     close(go[0]);
+    /* the pipe's one write of 5 bytes is read whole (PIPE_BUF); a send failing here means
+     * the runtime is gone: nothing is to run for it */
+    if (send_msg(MSG_PID, g + 1, 4)) _exit(1);
     if (rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die(errno, "clear dumpable");
     if (o->num[PA_FLAGS] & CLONE_NEWUSER) {
       H.userns = 1;
@@ -348,16 +356,15 @@ int op_clone(const struct op *o) {
     held_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);
   }
   write_maps(pid, o);
-  uint8_t p[4] = { (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
+  uint8_t g[5] = { 'g', (uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16), (uint8_t)(pid >> 24) };
   waiter_report(pid);
-  if (send_msg(MSG_PID, p, 4)) { kill(pid, SIGKILL); die(EPIPE, "report pid"); }
   /* a container process that failed before its start (its cgroup join) has reported why and
    * is gone: EPIPE here, not a SIGPIPE that would hide the helper's status */
   signal(SIGPIPE, SIG_IGN);
-  ssize_t gw = write(go[1], "g", 1);
+  ssize_t gw = write(go[1], g, sizeof g);
   int ge = errno;
   signal(SIGPIPE, SIG_DFL);
-  if (gw != 1) die(ge, "start container process (it ended before its start)");
+  if (gw != (ssize_t)sizeof g) die(ge, "start container process (it ended before its start)");
   close(go[1]);
   if (o->num[PA_MODE] == 0) _exit(0);
   /* foreground: stay the parent, forward signals, exit with the container's status, which
