@@ -38,6 +38,8 @@ enum msg_type {
   MSG_ABORT = 6,    /* ts -> container: stop now */
   MSG_EXITED = 7,   /* foreground helper -> ts: u32 the container process's status, as the
                      * helper's own exit status will be; sent before the helper reaps it */
+  MSG_CGROUPS = 8,  /* server-forked helper -> ts, before its Plan: the cgroup recipe of its
+                     * SPAWN done: u32 dirs made, i32 failed step (-1: none), u32 errno */
 };
 
 enum stage { STAGE_PLAN = 1, STAGE_PARENT = 2, STAGE_CHILD = 3, STAGE_EXEC = 4 };
@@ -103,6 +105,7 @@ int op_clone(const struct op *o); /* returns only in the child */
 __attribute__((noreturn)) void relay_and_wait(pid_t pid, int sock);
 __attribute__((noreturn)) void run_plan_fd(int fd);
 __attribute__((noreturn)) void serve(int ctrl_fd, const char *keep_parent);
+__attribute__((noreturn)) void spare_main(int sock);
 void ensure_sealed(char **argv); /* main.c: re-exec from a sealed memfd unless already */
 
 /* ops-mount.c */

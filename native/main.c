@@ -97,13 +97,15 @@ int main(int argc, char **argv) {
    * sealed re-exec nor the plan machinery, and it execs Node on anything it does not serve */
   if (argc >= 3 && !strcmp(argv[1], "front")) return front_main(argc, argv);
   int serving = (argc == 3 || argc == 4) && !strcmp(argv[1], "serve") && *argv[2];
-  if ((argc != 2 || !*argv[1]) && !serving) {
+  int spare = argc == 3 && !strcmp(argv[1], "spare") && !strcmp(argv[2], "3");
+  if ((argc != 2 || !*argv[1]) && !serving && !spare) {
     fprintf(stderr, "moat-helper: executes plans for moat; not for direct use\n");
     return 2;
   }
   H.stage = STAGE_PLAN;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ensure_sealed(argv); /* before the sync fd is made close-on-exec: it must survive the re-exec */
+  if (spare) spare_main(3); /* a spare of the fork server (server.c): its SPAWN, then a Plan */
   if (serving) {
     /* a fork server (server.c): its children are this sealed, non-dumpable image */
     char *end;

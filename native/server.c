@@ -1,12 +1,14 @@
 /* moat-helper serve CTRL_FD: the helper as a fork server, for a Node process that runs many
  * containers (the library path).  Spawning a process from Node costs ~5 ms (libuv forks the
  * whole Node process) plus this helper's re-exec from a sealed memfd; forking this small,
- * already sealed process costs ~0.1 ms.  The server holds no policy: each child runs exactly
- * the Plan TypeScript sends it, as a spawned helper would.
+ * already sealed process costs 0.3-0.9 ms on this VM (its page tables), and a spare started
+ * between containers (below) takes even that off the path.  The server holds no policy: each
+ * child runs exactly the Plan TypeScript sends it, as a spawned helper would.
  *
  * CTRL_FD carries messages of u32 kind, u32 id, u32 length, payload (little-endian):
- *   TypeScript -> server   SPAWN (payload: 3 stdio modes, 0 inherit / 1 /dev/null, then the
- *                          instructions of the Plan's device program, if it has one),
+ *   TypeScript -> server   SPAWN (payload: 3 stdio modes, 0 inherit / 1 /dev/null, u32 length
+ *                          and the instructions of the Plan's device program (length 0: none),
+ *                          then the container's cgroup recipe, if any: see below),
  *                          DATA (bytes for child `id`'s sync socket), KILL (u32 signal)
  *   server -> TypeScript   DATA (bytes from the child's sync socket), EXIT (u32 0 exited /
  *                          1 killed, u32 status or signal; sent once the child is reaped AND
@@ -35,7 +37,19 @@
  * keepers of pids that no longer exist (in its pid namespace).  Best effort: a keeper that
  * cannot be made only costs time.  While it exists the keys are on for the whole host, as on
  * any host where a cpuset cgroup exists (every page allocation then checks the task's
- * cpuset). */
+ * cpuset).
+ *
+ * The cgroup recipe: the container's cgroup dirs and the writes into them, as TypeScript's
+ * createContainerCgroup made them for an earlier container of the same config (captured there,
+ * cgroup-recipe.ts), for this container's id.  The forked child does them before it waits for
+ * its Plan, while Node goes on with the state record and the Plan (~1.9 ms of Node's time in
+ * the bench's rounds, most of it the kernel's mkdirs and the device list), and reports
+ * MSG_CGROUPS.  Steps: u8 kind, then strings (u32 length, bytes): 1 mkdir DIR (mode 0777, the
+ * umask applies, as Node's mkdirSync); 2 write FILE VALUE (O_WRONLY|O_CREAT|O_TRUNC, as
+ * writeFileSync); 3 inherit FILE PARENT_FILE (a new v1 cpuset dir's cpus or mems: if FILE
+ * reads empty, the parent's value, trimmed, goes in).  The first failing step stops it; the
+ * child reports how many dirs it made and exits, and TypeScript removes them and makes the
+ * cgroup itself, with its errors by config field.  No policy here: the steps are TypeScript's. */
 #include "helper.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +129,8 @@ static void reply(uint32_t kind, uint32_t id, const void *payload, uint32_t len)
   if (io_all(ctrl, head, 12, 1) || (len && io_all(ctrl, (void *)payload, len, 1))) srv_exit(0);
 }
 
+static void fork_spare(void);
+
 static struct child *find(uint32_t id) {
   for (int i = 0; i < nkids; i++) if (kids[i].id == id) return &kids[i];
   return NULL;
@@ -126,6 +142,7 @@ static void maybe_done(struct child *c) {
   put32(p, c->how), put32(p + 4, c->code);
   reply(SRV_EXIT, c->id, p, 8);
   *c = kids[--nkids];
+  if (!nkids) fork_spare(); /* nothing runs: the next SPAWN's child is started now */
 }
 
 /* The loaded program of these instructions, loading it on first use; NULL if it cannot be. */
@@ -148,9 +165,75 @@ static const struct prog *device_prog(const uint8_t *insns, size_t len) {
   return &progs[nprogs++];
 }
 
+static int recipe_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap) {
+  if (end - *p < 4) return -1;
+  uint32_t n = get32(*p);
+  *p += 4;
+  if ((size_t)(end - *p) < n || n >= cap || memchr(*p, 0, n)) return -1;
+  memcpy(out, *p, n);
+  out[n] = 0;
+  *p += n;
+  return 0;
+}
+
+static int write_cg(const char *path, const char *v, size_t n) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return -1;
+  ssize_t w = write(fd, v, n);
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)n) { errno = w < 0 ? e : EIO; return -1; }
+  return 0;
+}
+
+/* A cgroup file's value with its surrounding whitespace trimmed (as TypeScript's .trim()),
+ * or -1 if it cannot be read. */
+static ssize_t read_trimmed(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n < 0) return -1;
+  size_t a = 0, b = (size_t)n;
+  while (a < b && (buf[a] == ' ' || buf[a] == '\n' || buf[a] == '\t' || buf[a] == '\r')) a++;
+  while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\n' || buf[b - 1] == '\t' || buf[b - 1] == '\r')) b--;
+  memmove(buf, buf + a, b - a);
+  buf[b - a] = 0;
+  return (ssize_t)(b - a);
+}
+
+/* Runs the recipe (see the head of this file) and reports it on the sync socket; a failed one
+ * ends this child. */
+static void run_recipe(int sock, const uint8_t *p, const uint8_t *end) {
+  static char a[PATH_MAX], b[PATH_MAX], v[8192];
+  uint32_t made = 0, err = 0;
+  int32_t failed = -1;
+  for (int32_t step = 0; p < end && failed < 0; step++) {
+    uint8_t kind = *p++;
+    int rc = -1;
+    errno = EINVAL;
+    if (recipe_str(&p, end, a, sizeof a) == 0) {
+      if (kind == 1) {
+        if ((rc = mkdir(a, 0777)) == 0) made++;
+      } else if (kind == 2 && recipe_str(&p, end, v, sizeof v) == 0) {
+        rc = write_cg(a, v, strlen(v));
+      } else if (kind == 3 && recipe_str(&p, end, b, sizeof b) == 0) {
+        ssize_t mine = read_trimmed(a, v, sizeof v), n;
+        rc = 0; /* unreadable or already set: left alone, as TypeScript's inheritCpuset */
+        if (mine == 0) rc = (n = read_trimmed(b, v, sizeof v)) < 0 ? write_cg(a, "", 0) : write_cg(a, v, (size_t)n);
+      }
+    }
+    if (rc < 0) failed = step, err = (uint32_t)errno;
+  }
+  uint8_t m[20];
+  put32(m, MSG_CGROUPS), put32(m + 4, 12), put32(m + 8, made), put32(m + 12, (uint32_t)failed), put32(m + 16, err);
+  if (io_all(sock, m, sizeof m, 1) || failed >= 0) _exit(1);
+}
+
 /* In the child: the server's fds are gone, the sync socket is fd 3, the device program (if
- * any) fd 4, close-on-exec and dropped before clone; and it runs the Plan. */
-static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *modes, const struct prog *prog) {
+ * any, PROG_FD with the instructions it was loaded from) fd 4, close-on-exec and dropped
+ * before clone; it makes the cgroup of its recipe, if any; and it runs the Plan. */
+static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *modes, int prog_fd, const uint8_t *insns, size_t insns_len, const uint8_t *recipe, size_t recipe_len) {
   keeper[0] = 0; /* the server's, not this child's to remove */
   sigset_t none;
   sigemptyset(&none);
@@ -162,28 +245,114 @@ static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *mod
     if (n < 0 || dup2(n, fd) < 0) _exit(127);
     close(n);
   }
-  int p = prog ? fcntl(prog->fd, F_DUPFD_CLOEXEC, 10) : -1; /* above 3 and 4 */
-  if (prog && p < 0) _exit(127);
+  int p = prog_fd >= 0 ? fcntl(prog_fd, F_DUPFD_CLOEXEC, 10) : -1; /* above 3 and 4 */
+  if (prog_fd >= 0 && p < 0) _exit(127);
   if (dup2(sock, 3) < 0) _exit(127);
-  if (prog) {
+  if (p >= 0) {
     if (dup3(p, 4, O_CLOEXEC) < 0) _exit(127);
-    H.dev_prog_fd = 4, H.dev_prog_insns = prog->insns, H.dev_prog_len = prog->len;
+    H.dev_prog_fd = 4, H.dev_prog_insns = insns, H.dev_prog_len = insns_len;
   }
   /* nothing of the server (its control socket, other children's sockets, other programs)
    * reaches a container */
-  unsigned keep = prog ? 5U : 4U;
+  unsigned keep = p >= 0 ? 5U : 4U;
   if (syscall(SYS_close_range, keep, ~0U, 0) < 0) for (int fd = (int)keep; fd < 1024; fd++) close(fd);
+  if (recipe_len) run_recipe(3, recipe, recipe + recipe_len);
   run_plan_fd(3);
 }
 
-static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
-  uint8_t modes[3] = { 0, 0, 0 };
-  if (len >= 3) memcpy(modes, payload, 3);
+/* The spare: a helper started while the server had nothing to do, waiting on its socket for
+ * the SPAWN it will serve (ASSIGN: u32 length, the SPAWN payload, the device program's fd
+ * passed along if there is one).  A SPAWN that finds it skips the fork and the child's start,
+ * which matter now that the child's first work, its cgroup recipe, is what Node waits for.
+ * It is started only when no child runs (after the last one is reaped): never beside a
+ * container being set up.  It is this sealed image exec'd anew (`moat-helper spare 3`) from a
+ * vfork, not a fork: a fork would share the server's pages copy-on-write, and the server's
+ * next writes (its relays of the next container's messages) would each fault and copy, ~0.3
+ * ms of the server's time at every step of the next container (ftrace, this host).  It holds
+ * nothing of the server's: only its socket survives the exec. */
+static pid_t spare_pid = -1;
+static int spare_sock = -1;
+static int self_exe = -1;
+
+__attribute__((noreturn)) void spare_main(int sock) {
+  uint8_t head[4];
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = head, .iov_len = sizeof head };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n;
+  do n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL); while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof head) _exit(0); /* the server is gone: nothing to serve */
+  int prog_fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&prog_fd, CMSG_DATA(c), sizeof prog_fd);
+  uint32_t len = get32(head);
+  uint8_t *pl = malloc(len ? len : 1);
+  if (!pl || len < 7 || len > (1u << 21) || io_all(sock, pl, len, 0)) _exit(127);
+  uint32_t plen = get32(pl + 3);
+  if (plen > len - 7) _exit(127);
+  become_helper(sock, pl, plen ? prog_fd : -1, pl + 7, plen, pl + 7 + plen, len - 7 - plen);
+}
+
+static void fork_spare(void) {
   int sv[2];
+  if (spare_pid > 0 || self_exe < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return;
+  static char *const argv[] = { "moat-helper", "spare", "3", NULL };
+  static char *const envp[] = { NULL };
+  pid_t pid = vfork();
+  if (pid == 0) {
+    /* the child's own fd table (vfork shares memory, not fds): its socket becomes fd 3 (the
+     * server's control socket there is closed by that), everything else closes at exec */
+    if (dup2(sv[1], 3) < 0) _exit(127);
+    syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    syscall(SYS_execveat, self_exe, "", argv, envp, AT_EMPTY_PATH);
+    _exit(127);
+  }
+  close(sv[1]);
+  if (pid < 0) { close(sv[0]); return; }
+  spare_pid = pid, spare_sock = sv[0];
+}
+
+/* Hands the SPAWN to the spare; -1 if there is none or it cannot take it (then it is ended). */
+static int assign_spare(uint32_t id, const uint8_t *payload, uint32_t len, const struct prog *prog) {
+  if (spare_pid <= 0) return -1;
+  uint8_t head[4];
+  put32(head, len);
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = { .iov_base = head, .iov_len = sizeof head };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (prog) {
+    mh.msg_control = cbuf, mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &prog->fd, sizeof(int));
+  }
+  ssize_t n;
+  do n = sendmsg(spare_sock, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof head || io_all(spare_sock, (void *)payload, len, 1)) {
+    kill(spare_pid, SIGKILL); /* reaped as a stranger by reap() */
+    close(spare_sock);
+    spare_pid = -1, spare_sock = -1;
+    return -1;
+  }
+  kids[nkids++] = (struct child){ .id = id, .pid = spare_pid, .sock = spare_sock };
+  spare_pid = -1, spare_sock = -1;
+  return 0;
+}
+
+static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
   uint8_t e[4];
+  uint8_t modes[3] = { 0, 0, 0 };
+  uint32_t plen = 0;
+  if (len >= 7) memcpy(modes, payload, 3), plen = get32(payload + 3);
+  if (len < 7 || plen > len - 7) { put32(e, EINVAL); reply(SRV_FAIL, id, e, 4); return; }
+  const uint8_t *insns = payload + 7, *recipe = insns + plen;
+  size_t recipe_len = len - 7 - plen;
+  int sv[2];
   if (nkids == MAX_CHILDREN || find(id)) { put32(e, EAGAIN); reply(SRV_FAIL, id, e, 4); return; }
+  const struct prog *prog = plen ? device_prog(insns, plen) : NULL;
+  if (assign_spare(id, payload, len, prog) == 0) return;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { put32(e, (uint32_t)errno); reply(SRV_FAIL, id, e, 4); return; }
-  const struct prog *prog = len > 3 ? device_prog(payload + 3, len - 3) : NULL;
   pid_t pid = fork();
   if (pid < 0) {
     put32(e, (uint32_t)errno);
@@ -191,7 +360,7 @@ static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
     reply(SRV_FAIL, id, e, 4);
     return;
   }
-  if (pid == 0) become_helper(sv[1], modes, prog);
+  if (pid == 0) become_helper(sv[1], modes, prog ? prog->fd : -1, prog ? prog->insns : NULL, prog ? prog->len : 0, recipe, recipe_len);
   close(sv[1]);
   kids[nkids++] = (struct child){ .id = id, .pid = pid, .sock = sv[0] };
 }
@@ -226,6 +395,7 @@ static void reap(void) {
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (pid == spare_pid) { close(spare_sock); spare_pid = -1, spare_sock = -1; continue; }
     for (int i = 0; i < nkids; i++) {
       if (kids[i].pid != pid) continue;
       kids[i].reaped = 1;
@@ -239,6 +409,7 @@ static void reap(void) {
 
 __attribute__((noreturn)) void serve(int ctrl_fd, const char *keep_parent) {
   ctrl = ctrl_fd;
+  self_exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC); /* the sealed image (main.c), for spares */
   /* SIGCHLD, and the signals that end the server, read from a signalfd: an ending server
    * removes its keeper first (a terminal's ^C reaches it with its Node process) */
   sigset_t chld;

@@ -8,15 +8,15 @@ import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
 import { compileMac } from '../policy/mac/index.js';
 import { loadSmackRules, macHost } from './mac/index.js';
-import { cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, deviceProgramFor, type ContainerCgroup } from './cgroups/index.js';
+import { captureRecipe, cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, deviceProgramFor, keepRecipe, recipeFor, removeCreatedDirs, renderRecipe, type CapturedWrite, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
-import { prepareHelper, runHelper, type HelperHandle, type PreparedHelper } from './helper-proc.js';
+import { prepareHelper, runHelper, type HelperHandle, type PreparedHelper, type RecipeReport } from './helper-proc.js';
 import { runHooks } from './hooks.js';
 import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import { log, logTap } from './log.js';
-import { cgroupfsHooks } from './cgroups/cgroup-fs.js';
+import { cgroupfsHooks, cgroupfsIsReal } from './cgroups/cgroup-fs.js';
 import { encodePlan } from '../plan/wire.js';
 import { isWritableCgroupMount, PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
@@ -150,23 +150,68 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     annotations: spec.annotations ?? {}, namespaces: (spec.linux?.namespaces ?? []).map((n) => n.type), spec,
   };
   let prepared: PreparedHelper | undefined;
+  // a cgroup made before for this config, in this process: its helper makes it again under
+  // this id before its Plan comes (cgroup-recipe.ts); not in a CLI create that fills the Plan
+  // cache (its capture is of Node's own writes), nor where it cannot be replayed
+  const recipeKey = !rootless && !capture && !spec.linux?.cgroupsPath && !delegationOwner(spec) && cgroupfsIsReal() ? JSON.stringify([spec.linux?.resources ?? null, spec.linux?.devices ?? null]) : undefined;
+  const recipe = recipeKey === undefined ? undefined : recipeFor(recipeKey);
+  const rendered = recipe && renderRecipe(recipe, o.id);
+  let recipeSent: Promise<RecipeReport | undefined> | undefined;
   try {
     // the helper server forks this container's helper now: its fork and start overlap the
     // record and the cgroups below; it waits for its Plan (and is killed if none comes)
-    prepared = prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }) });
+    const prepare = (withRecipe: boolean) => prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }), ...(withRecipe && rendered ? { cgroupRecipe: rendered.bytes } : {}) });
+    prepared = prepare(true);
+    recipeSent = prepared?.cgroups;
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from (state.json only
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
     store.write(rec, false);
     const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
-    if (!rootless) {
-      const write = cgroupfsHooks.write;
-      if (capture) cgroupfsHooks.write = (p, v) => (write(p, v), capture.writes.push({ path: p, value: v }));
+    // Node makes it (capturing, for the recipe and for the Plan cache, what it wrote)
+    const makeCgroup = (): ContainerCgroup => {
+      const { write, inherit } = cgroupfsHooks;
+      const seen: CapturedWrite[] | undefined = recipeKey === undefined ? undefined : [];
+      let inheriting: string | undefined;
+      let made: ContainerCgroup;
+      if (capture || seen) {
+        cgroupfsHooks.write = (p, v) => {
+          write(p, v);
+          capture?.writes.push({ path: p, value: v });
+          seen?.push({ path: p, value: v, ...(inheriting === p ? { inherit: true } : {}) });
+          inheriting = undefined;
+        };
+        cgroupfsHooks.inherit = (p) => ((inheriting = p), inherit(p));
+      }
       try {
-        cgroup = createContainerCgroup(cgroupHostInfo(), cgOpts);
+        made = createContainerCgroup(cgroupHostInfo(), cgOpts);
       } finally {
         cgroupfsHooks.write = write;
+        cgroupfsHooks.inherit = inherit;
       }
+      if (seen) keepRecipe(recipeKey!, captureRecipe(cgroupHostInfo(), made, seen, o.id));
+      return made;
+    };
+    if (!rootless && rendered && prepared?.cgroups) {
+      const report = await prepared.cgroups;
+      recipeSent = undefined; // taken: from here the cgroup is `cgroup`, or gone
+      if (report && report.failed < 0) {
+        cgroup = rendered.cgroup;
+        log('debug', 'cgroup made by its helper from the recipe');
+      }
+      else {
+        // the helper stopped at a step (or ended without a report: then any of the dirs may
+        // be its): what it made goes, and the cgroup is made here, errors by config field
+        prepared.cancel();
+        prepared = undefined;
+        removeCreatedDirs(rendered.dirs.slice(0, report ? report.made : rendered.dirs.length));
+        keepRecipe(recipeKey!, undefined);
+        log('debug', `cgroup recipe: ${report ? `step ${report.failed} failed (errno ${report.errno})` : 'no report'}; making the cgroup in Node`);
+        prepared = prepare(false);
+      }
+    }
+    if (!rootless) {
+      if (!cgroup) cgroup = makeCgroup();
     }
     else if (limits.length) {
       // limits asked: only a cgroup the user may write (a delegated one) can hold them
@@ -259,6 +304,12 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     const cleanup: string[] = [];
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
+    else if (recipeSent && rendered) {
+      // failed before the helper's report was taken: what it made (all of it, if it was
+      // killed before it could say) goes once it has stopped
+      const report = await recipeSent;
+      try { removeCreatedDirs(rendered.dirs.slice(0, report ? report.made : rendered.dirs.length)); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
+    }
     try { store.remove(o.id); } catch (se) { cleanup.push(`remove state: ${(se as Error).message}`); }
     const err = withContext(e, `create \`${o.id}\``);
     if (cleanup.length) err.message += ` (and cleanup failed: ${cleanup.join('; ')})`;

@@ -7,7 +7,7 @@ import { errnoName, RuntimeError } from './errors.js';
 import { helperPath } from './paths.js';
 import { helperServer } from './helper-server.js';
 
-export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6, EXITED: 7 } as const;
+export const MSG = { PID: 1, SYNC: 2, CONTINUE: 3, READY: 4, ERROR: 5, ABORT: 6, EXITED: 7, CGROUPS: 8 } as const;
 const STAGES = ['', 'plan', 'setup', 'container setup', 'exec'];
 
 /** The structured record the helper writes when an op fails. */
@@ -91,20 +91,32 @@ function spawnLink(run: HelperRun, ev: LinkEvents): HelperLink {
   return { write: (b) => sock.write(b), kill: (sig) => child.kill(sig), child };
 }
 
+/** What a helper made of its cgroup recipe (MSG_CGROUPS): `made` dirs, in the recipe's order;
+ * `failed` the index of the step that failed (-1: none), with its errno. */
+export interface RecipeReport {
+  made: number;
+  failed: number;
+  errno: number;
+}
+
 /** A helper forked ahead of its Plan (prepareHelper). */
 export interface PreparedHelper {
   /** sends the Plan: from here it is runHelper's helper */
   run(run: HelperRun): HelperHandle;
-  /** the Plan will not come: the helper is killed (it has made nothing) */
+  /** the Plan will not come: the helper is killed (it has made nothing but what `cgroups`
+   * reports) */
   cancel(): void;
+  /** with a cgroup recipe: the helper's report on it; undefined if the helper ended without
+   * one (it may have made any prefix of the recipe's dirs) */
+  cgroups?: Promise<RecipeReport | undefined>;
 }
 
 /** The link to a helper forked by the server, or undefined where it cannot serve this run
  * (the server is off, or stdio other than inherited or ignored, or preserved fds). */
-function serverLink(stdio: HelperRun['stdio'], preserveFds: number | undefined, ev: LinkEvents, deviceProgram?: () => Uint8Array | undefined): HelperLink | undefined {
+function serverLink(stdio: HelperRun['stdio'], preserveFds: number | undefined, ev: LinkEvents, deviceProgram?: () => Uint8Array | undefined, cgroupRecipe?: Uint8Array): HelperLink | undefined {
   if ((preserveFds ?? 0) !== 0 || !(stdio ?? []).every((m) => m === 'inherit' || m === 'ignore')) return undefined;
   const server = helperServer();
-  return server?.open((stdio ?? []).map((m) => m === 'ignore') as boolean[], ev, deviceProgram?.());
+  return server?.open((stdio ?? []).map((m) => m === 'ignore') as boolean[], ev, deviceProgram?.(), cgroupRecipe);
 }
 
 /**
@@ -115,12 +127,13 @@ function serverLink(stdio: HelperRun['stdio'], preserveFds: number | undefined, 
  * program will have, for the server to lend it already loaded (it is used only if they are
  * byte for byte the Plan's).
  */
-export function prepareHelper(o: { stdio?: HelperRun['stdio']; preserveFds?: number; deviceProgram?: Uint8Array }): PreparedHelper | undefined {
+export function prepareHelper(o: { stdio?: HelperRun['stdio']; preserveFds?: number; deviceProgram?: Uint8Array; cgroupRecipe?: Uint8Array }): PreparedHelper | undefined {
   const s = session();
-  const link = serverLink(o.stdio, o.preserveFds, s.ev, () => o.deviceProgram);
+  const link = serverLink(o.stdio, o.preserveFds, s.ev, () => o.deviceProgram, o.cgroupRecipe);
   if (!link) return undefined;
   let used = false;
   return {
+    ...(o.cgroupRecipe ? { cgroups: s.cgroups } : {}),
     run: (run) => {
       if (used) throw new Error('prepared helper: run twice');
       try {
@@ -149,7 +162,7 @@ export function runHelper(run: HelperRun): HelperHandle {
 }
 
 /** The promises and protocol of one helper; `start` gives it its Plan. */
-function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) => HelperHandle } {
+function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) => HelperHandle; cgroups: Promise<RecipeReport | undefined> } {
   let run: HelperRun | undefined;
   let failure: HelperFailure | undefined;
   let readyDone = false;
@@ -161,6 +174,8 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
   const exit = new Promise<number>((res, rej) => ((resolveExit = res), (rejectExit = rej)));
   let resolveStatus!: (n: number) => void;
   const status = new Promise<number>((res, rej) => ((resolveStatus = res), exit.then(res, rej)));
+  let resolveCgroups!: (r: RecipeReport | undefined) => void;
+  const cgroups = new Promise<RecipeReport | undefined>((res) => ((resolveCgroups = res), exit.then(() => res(undefined), () => res(undefined))));
   pid.catch(() => {});
   ready.catch(() => {});
   exit.catch(() => {});
@@ -179,6 +194,7 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
     // a foreground helper's status of the container, sent before it reaps the container and
     // exits (native/ops-host.c wait_child): the same number as its exit status, ~1 ms sooner
     else if (type === MSG.EXITED) resolveStatus(payload.readUInt32LE(0));
+    else if (type === MSG.CGROUPS) resolveCgroups({ made: payload.readUInt32LE(0), failed: payload.readInt32LE(4), errno: payload.readUInt32LE(8) });
     else if (type === MSG.READY) {
       readyDone = true;
       resolveReady();
@@ -221,6 +237,7 @@ function session(): { ev: LinkEvents; start: (link: HelperLink, run: HelperRun) 
   };
   return {
     ev,
+    cgroups,
     start: (l, r) => {
       link = l;
       run = r;

@@ -1,8 +1,9 @@
 // The helper as a fork server (native/server.c), for processes that run many containers:
 // spawning from Node costs ~5 ms per container (libuv forks all of Node) plus the helper's
-// re-exec from its sealed memfd; the server, spawned once, forks its sealed self in ~0.1 ms.
-// It is only a faster way to start the same helper on the same Plan: every decision is still
-// the Plan's. Off by default in the CLIs (one container per process: nothing to amortize),
+// re-exec from its sealed memfd; the server, spawned once, forks its sealed self (0.3-0.9 ms
+// here), or hands the container to a spare it started between containers. It is only a faster
+// way to start the same helper on the same Plan: every decision is still the Plan's, and the
+// cgroup recipe it may make first is TypeScript's own earlier work replayed (cgroup-recipe.ts). Off by default in the CLIs (one container per process: nothing to amortize),
 // on for the library; `setHelperServer(false)` (helper-mode.ts) turns it off.
 //
 // The server's stdio is this process's, so a child can inherit it or get /dev/null; any other
@@ -81,13 +82,16 @@ class Server {
 
   /** A link to a new helper; `ignore[i]`: stdio fd i is /dev/null, else inherited.
    * `deviceProgram`: the instructions of the Plan's device program, which the server loads
-   * once per distinct program and lends to the helper (native/server.c). */
-  open(ignore: boolean[], ev: Events, deviceProgram?: Uint8Array): { write: (b: Uint8Array) => void; kill: (sig: NodeJS.Signals) => void } {
+   * once per distinct program and lends to the helper (native/server.c). `cgroupRecipe`: the
+   * container's cgroup, for the helper to make before its Plan comes (cgroup-recipe.ts). */
+  open(ignore: boolean[], ev: Events, deviceProgram?: Uint8Array, cgroupRecipe?: Uint8Array): { write: (b: Uint8Array) => void; kill: (sig: NodeJS.Signals) => void } {
     const id = this.nextId++;
     this.open_.set(id, ev);
     this.busy();
-    const modes = Uint8Array.from([0, 1, 2].map((i) => (ignore[i] ? 1 : 0)));
-    this.sock.write(msg(KIND.SPAWN, id, deviceProgram ? Buffer.concat([modes, deviceProgram]) : modes));
+    const head = Buffer.alloc(7);
+    for (let i = 0; i < 3; i++) head[i] = ignore[i] ? 1 : 0;
+    head.writeUInt32LE(deviceProgram?.length ?? 0, 3);
+    this.sock.write(msg(KIND.SPAWN, id, Buffer.concat([head, deviceProgram ?? new Uint8Array(), cgroupRecipe ?? new Uint8Array()])));
     return {
       write: (b) => {
         if (!this.dead) this.sock.write(msg(KIND.DATA, id, b));

@@ -16,12 +16,16 @@ import { deleteContainer, startContainer } from '../../src/runtime/lifecycle.js'
 import { loadBundle } from '../../src/runtime/load-spec.js';
 import { setHelperServer } from '../../src/runtime/helper-mode.js';
 import { cpusetKeeperParent } from '../../src/runtime/helper-server.js';
-import { probeCgroupHost } from '../../src/runtime/cgroups/index.js';
+import { probeCgroupHost, type ContainerCgroup } from '../../src/runtime/cgroups/index.js';
+import { placeContainerCgroup } from '../../src/runtime/cgroups/cgroup-placement.js';
+import { cgroupHostInfo } from '../../src/runtime/host.js';
+import { configureLog } from '../../src/runtime/log.js';
 
 const skip = isRoot() ? false : 'integration tests create containers and need root';
 
-/** Pids of `moat-helper serve` processes whose parent is `ppid`. */
-function servers(ppid: number): number[] {
+/** Pids of `moat-helper serve` processes whose parent is `ppid` (or, with `verb`, of another
+ * verb: `spare`). */
+function servers(ppid: number, verb = 'serve'): number[] {
   const out: number[] = [];
   for (const n of readdirSync('/proc')) {
     if (!/^\d+$/.test(n)) continue;
@@ -29,7 +33,7 @@ function servers(ppid: number): number[] {
       const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[1]) !== ppid) continue;
-      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').slice(1, 2)[0] === 'serve') out.push(Number(n));
+      if (readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').slice(1, 2)[0] === verb) out.push(Number(n));
     } catch {
       /* gone */
     }
@@ -177,6 +181,94 @@ describe('helper server', { skip }, () => {
     assert.equal(progs.length, 1, 'one program for one device policy');
   });
 
+  // a process's second container of a config gets its cgroup from its helper, which makes the
+  // dirs and writes that Node made for the first (the recipe, cgroup-recipe.ts) before its Plan
+  // comes: the same limits and device list, seen from the host while each container waits
+  test('server: later containers of a config get the cgroup the first got, made by their helpers', async () => {
+    setHelperServer(true);
+    const logFile = join(out, 'recipe.log');
+    configureLog({ debug: true, file: logFile });
+    const b = s.bundle((c) => {
+      c.process.args = ['/bin/true'];
+      c.linux.resources = { ...c.linux.resources, pids: { limit: 77 }, memory: { limit: 96 * 1024 * 1024 }, cpu: { shares: 512 } };
+    });
+    const files = ['pids.max', 'memory.limit_in_bytes', 'memory.max', 'cpu.shares', 'cpu.weight', 'cpuset.cpus', 'cpuset.mems', 'devices.list'];
+    const seen: string[] = [];
+    try {
+      for (const n of [1, 2, 3]) {
+        const id = uniqueId('hsrecipe');
+        const { helper, record } = await createContainer({ root: s.state.root, id, loaded: loadBundle(b.dir, s.state.root), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] });
+        try {
+          const cg = record.cgroup as ContainerCgroup;
+          const view: Record<string, string> = {};
+          for (const [key, dir] of Object.entries(cg.dirs)) {
+            assert.ok(dir.endsWith(`/moat-${id}`), `${key}: ${dir} is this container's`);
+            for (const f of files) if (existsSync(join(dir, f))) view[`${key}/${f}`] = readFileSync(join(dir, f), 'utf8');
+          }
+          assert.ok(Object.keys(view).some((k) => k.endsWith('pids.max')), 'a pids limit to compare');
+          seen.push(JSON.stringify(view));
+          await startContainer(s.state.root, id);
+          assert.equal(await helper.exit, 0);
+        } finally {
+          await deleteContainer(s.state.root, id, true);
+        }
+        assert.ok(Object.values((record.cgroup as ContainerCgroup).dirs).every((d) => !existsSync(d)), `container ${n}: its cgroup dirs are gone`);
+      }
+    } finally {
+      configureLog({ debug: false, file: undefined });
+    }
+    assert.equal(seen[1], seen[0], 'the second container\'s cgroup is the first\'s');
+    assert.equal(seen[2], seen[0], 'and the third\'s');
+    assert.match(seen[0]!, /"[^"]*pids\.max":"77\\n"/);
+    const made = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('cgroup made by its helper from the recipe'));
+    assert.equal(made.length, 2, 'the second and third cgroups came from the recipe');
+  });
+
+  // a recipe that fails at a step (here a dir that exists already, planted under the next id
+  // in the last hierarchy the recipe makes a dir in): the dirs the helper made are removed and
+  // Node makes the cgroup itself, which reports the error as it always does; nothing is left
+  test('server: a cgroup recipe that fails: the helper\'s dirs go, Node\'s create reports why', async () => {
+    setHelperServer(true);
+    const b = s.bundle((c) => {
+      c.process.args = ['/bin/true'];
+      c.linux.resources = { ...c.linux.resources, pids: { limit: 55 } };
+    });
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const id = uniqueId('hsrecipe');
+    const placed = placeContainerCgroup(cgroupHostInfo(), id);
+    const dirs = [...new Set(Object.values(placed.dirs))];
+    const planted = dirs[dirs.length - 1]!;
+    mkdirSync(planted);
+    try {
+      await assert.rejects(runContainer({ root: s.state.root, id, loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), /already exists/);
+      for (const d of dirs.slice(0, -1)) assert.equal(existsSync(d), false, `${d}: made by the helper, removed`);
+      assert.ok(existsSync(planted), 'the dir that was there before stays');
+      assert.equal(existsSync(join(s.state.root, id)), false, 'no state');
+    } finally {
+      rmdirSync(planted);
+    }
+    // and the config's next container is made as before
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+  });
+
+  // between containers the server keeps one helper started ahead (native/server.c): it holds
+  // nothing of the server's (its stdio and its socket only), and the next container uses it
+  test('server: the spare helper started between containers holds only its stdio and socket', async () => {
+    setHelperServer(true);
+    const b = s.bundle((c) => (c.process.args = ['/bin/true']));
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsspare'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const [server] = servers(process.pid);
+    assert.ok(server, 'a server runs');
+    const end = Date.now() + 5000 * timeScale;
+    while (!servers(server!, 'spare').length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const [spare] = servers(server!, 'spare');
+    assert.ok(spare, 'the server started a spare once no container ran');
+    assert.deepEqual(readdirSync(`/proc/${spare}/fd`).map(Number).sort((x, y) => x - y), [0, 1, 2, 3], 'stdio and its socket');
+    assert.match(readlinkSync(`/proc/${spare}/fd/3`), /^socket:/);
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsspare'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    assert.equal(existsSync(`/proc/${spare}`) && !readFileSync(`/proc/${spare}/stat`, 'utf8').includes(') Z'), false, 'the spare served that container and is gone');
+  });
+
   // runContainer holds create's lock on into start: between the two, the lock is ours (no
   // other verb can come between), and start releases it
   test('createContainer with holdLock: the lock stays ours until start releases it', async () => {
@@ -203,12 +295,17 @@ describe('helper server', { skip }, () => {
       const { runContainer } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/run.js'))});
       const { loadBundle } = await import(${JSON.stringify(join(repoRoot, 'dist/src/runtime/load-spec.js'))});
       const code = await runContainer({ root: ${JSON.stringify(s.state.root)}, id: ${JSON.stringify(uniqueId('hs'))}, loaded: loadBundle(${JSON.stringify(b.dir)}), stdio: ['ignore', 'ignore', 'ignore'] });
+      await new Promise((r) => setTimeout(r, 300)); // time for the server's spare to be seen
       process.stdout.write(String(code));`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     let server: number[] = [];
-    const poll = setInterval(() => (server = server.length ? server : servers(child.pid!)), 5);
+    const spares = new Set<number>();
+    const poll = setInterval(() => {
+      server = server.length ? server : servers(child.pid!);
+      for (const p of server.flatMap((pid) => servers(pid, 'spare'))) spares.add(p);
+    }, 5);
     const code = await new Promise<number | null>((res) => {
       const t = setTimeout(() => { child.kill('SIGKILL'); res(null); }, 20_000 * timeScale);
       child.on('close', (c) => (clearTimeout(t), res(c)));
@@ -223,6 +320,13 @@ describe('helper server', { skip }, () => {
       assert.ok(!st || st.includes(') Z'), `server ${pid} exited with its process`);
       const keep = cpusetKeeperParent();
       if (keep) assert.equal(existsSync(join(keep, `moat--keep-${pid}`)), false, 'its cpuset keeper went with it');
+    }
+    assert.equal(spares.size, 1, 'the server had started a spare helper after the container');
+    for (const pid of spares) {
+      const end = Date.now() + 5000 * timeScale;
+      const alive = () => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+      while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(alive(), false, `spare ${pid} ended with its server`);
     }
   });
 

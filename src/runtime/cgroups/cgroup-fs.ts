@@ -47,6 +47,16 @@ export function backoffMs(n: number, maxMs = 10): number {
  */
 export const cgroupfsHooks = {
   afterMkdir: (_dir: string): void => {},
+  /** the next write to `path` copies a new cpuset dir's value from its parent (the cgroup
+   * recipe's capture tells it from the config's own writes, cgroup-recipe.ts) */
+  inherit: (_path: string): void => {},
   rmdir: (dir: string): void => rmdirSync(dir),
   write: (path: string, value: string): void => writeFileSync(path, value),
 };
+
+const realHooks = { ...cgroupfsHooks };
+
+/** Whether the hooks are cgroupfs's own (not a test's temp dir, not a capture in progress). */
+export function cgroupfsIsReal(): boolean {
+  return (Object.keys(realHooks) as (keyof typeof realHooks)[]).every((k) => cgroupfsHooks[k] === realHooks[k]);
+}

@@ -96,6 +96,7 @@ function inheritCpuset(parent: string, dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const mine = readCgroupFile(dir, f);
     if (mine === undefined || mine.trim() !== '') continue;
+    cgroupfsHooks.inherit(posix.join(dir, f));
     writeCgroupFile(dir, f, (readCgroupFile(parent, f) ?? '').trim());
   }
 }

@@ -4,6 +4,8 @@ export { CgroupError } from './cgroup-error.js';
 export { probeCgroupHost } from './probe-cgroup-host.js';
 export { createContainerCgroup, type CreateCgroupOptions } from './create-container-cgroup.js';
 export { cgroupJoinDirs } from './cgroup-join-dirs.js';
+export { captureRecipe, keepRecipe, recipeFor, renderRecipe, type CapturedWrite } from './cgroup-recipe.js';
+export { removeCreatedDirs } from './write-cgroup-files.js';
 export { deviceProgramFor } from './container-devices.js';
 export { destroyContainerCgroup, killContainerCgroup } from './destroy-container-cgroup.js';
 export { isContainerCgroupFrozen, pauseContainerCgroup, resumeContainerCgroup } from './freeze-container-cgroup.js';
