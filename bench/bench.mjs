@@ -11,6 +11,8 @@
 // their memory and a check that no runtime process stays behind, (5) the library path
 // (runContainer from a warm Node process), (6) the floors: `node -e 0`, `bun -e 0`, and a
 // static program spawned from Node. Prints one table and writes bench/results/*.json.
+// The library path runs in a warm Node process of its own (lib/library-worker.mjs), and also,
+// for comparison, in the bench's process, which spawns the other runtimes between its runs.
 // Every container, cgroup and state dir is removed at the end, also after a failure.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll, isClean, leftovers, pidsWithArg } from './lib/cleanup.mjs';
 import { describeConfig, makeFixture } from './lib/fixture.mjs';
 import { containerMemory, kernelMemory, memAvailable } from './lib/memory.mjs';
-import { newId, since, timed } from './lib/proc.mjs';
+import { benchEnv, newId, since, timed } from './lib/proc.mjs';
+import { fork } from 'node:child_process';
 import { printTable } from './lib/report.mjs';
 import { bwrapArgv, findBun, setupRuntimes } from './lib/runtimes.mjs';
 import { rotate, summarize } from './lib/stats.mjs';
@@ -49,7 +52,8 @@ const log = (s) => process.stderr.write(`bench: ${s}\n`);
 // (1) and (5): run of /bin/true per runtime, the library path and bwrap in the same rounds
 async function phaseRun(ctx) {
   const { oci, bundles, rounds, lib, bwrap } = ctx;
-  const samples = Object.fromEntries([...oci.map((r) => r.name), 'moat library', ...(bwrap ? ['bwrap'] : [])].map((n) => [n, []]));
+  const HERE = 'moat library, in the bench process';
+  const samples = Object.fromEntries([...oci.map((r) => r.name), 'moat library', HERE, ...(bwrap ? ['bwrap'] : [])].map((n) => [n, []]));
   const errors = Object.fromEntries(Object.keys(samples).map((n) => [n, 0]));
   const actors = [
     ...oci.map((rt) => async () => {
@@ -58,10 +62,15 @@ async function phaseRun(ctx) {
       else samples[rt.name].push(r.ms);
     }),
     async () => {
+      const r = await lib.timedRun(newId('lib'));
+      if (r.code !== 0) errors['moat library']++;
+      else samples['moat library'].push(r.ms);
+    },
+    async () => {
       const t0 = process.hrtime.bigint();
-      const code = await lib.run(newId('lib'));
-      if (code !== 0) errors['moat library']++;
-      else samples['moat library'].push(since(t0));
+      const code = await lib.runHere(newId('lib'));
+      if (code !== 0) errors[HERE]++;
+      else samples[HERE].push(since(t0));
     },
     ...(bwrap ? [async () => {
       const r = await timed(bwrap);
@@ -69,7 +78,7 @@ async function phaseRun(ctx) {
       else samples.bwrap.push(r.ms);
     }] : []),
   ];
-  for (let i = 0; i < 3; i++) await lib.run(newId('warm')); // the library path is measured warm
+  for (let i = 0; i < 3; i++) await lib.run(newId('warm')), await lib.runHere(newId('warm')); // the library path is measured warm
   for (let round = 0; round < rounds; round++) for (const act of rotate(actors, round)) await act();
   return Object.fromEntries(Object.entries(samples).map(([n, s]) => [n, { ...summarize(s), errors: errors[n] }]));
 }
@@ -187,11 +196,24 @@ async function phaseFloor(ctx) {
   return out;
 }
 
+// The library path, in its own warm Node process (lib/library-worker.mjs: why) and, for
+// comparison, in this one, which spawns every other runtime between its runs
 async function libraryRunner(root, bundleDir) {
   const { runContainer } = await import(join(repo, 'dist', 'src', 'runtime', 'run.js'));
   const { loadBundle } = await import(join(repo, 'dist', 'src', 'runtime', 'load-spec.js'));
-  // full isolation: the same config.json as the CLIs, parsed and compiled each time
-  return { run: (id) => runContainer({ root, id, loaded: loadBundle(bundleDir, root), stdio: ['ignore', 'ignore', 'ignore'] }) };
+  const worker = fork(join(repo, 'bench', 'lib', 'library-worker.mjs'), [], { env: benchEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = [];
+  worker.on('message', (m) => waiting.shift()?.resolve(m));
+  worker.on('exit', (code, sig) => { for (const w of waiting.splice(0)) w.reject(new Error(`library worker exited (${sig ?? code})`)); });
+  const ask = (m) => new Promise((resolve, reject) => { waiting.push({ resolve, reject }); worker.send(m); });
+  await ask({ cmd: 'init', repo, root, bundle: bundleDir });
+  return {
+    // full isolation: the same config.json as the CLIs, parsed and compiled each time
+    run: async (id) => (await ask({ cmd: 'run', id })).code,
+    timedRun: (id) => ask({ cmd: 'run', id }).catch(() => ({ ms: 0, code: -1 })),
+    runHere: (id) => runContainer({ root, id, loaded: loadBundle(bundleDir, root), stdio: ['ignore', 'ignore', 'ignore'] }),
+    close: () => new Promise((r) => { if (worker.exitCode !== null || worker.signalCode) return r(); worker.once('exit', r); worker.send({ cmd: 'exit' }); }),
+  };
 }
 
 async function main() {
@@ -199,6 +221,7 @@ async function main() {
   if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
   const tmp = mkdtempSync(join(tmpdir(), 'moat-bench-'));
   let runtimes = [];
+  let libWorker;
   const results = { date: new Date().toISOString(), host: {}, options: o };
   let failed;
   const removeTmp = async () => {
@@ -207,7 +230,7 @@ async function main() {
   };
   const onSignal = (sig) => {
     log(`${sig}: cleaning up`);
-    cleanupAll(runtimes).then(removeTmp).finally(() => process.exit(130));
+    Promise.resolve(libWorker?.close()).then(() => cleanupAll(runtimes)).then(removeTmp).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -223,7 +246,7 @@ async function main() {
     results.runtimes = runtimes.map((r) => ({ name: r.name, available: r.available ?? true, reason: r.reason || undefined, note: r.note || undefined, refusal: r.refusal }));
     for (const r of runtimes) log(`${r.name}: ${r.available === false ? `unavailable (${r.reason})` : `ok${r.note ? ` (${r.note})` : ''}`}`);
     const ctx = {
-      ...o, oci, bundles: fx.bundles, lib: await libraryRunner(libRoot, fx.bundles.true), bwrap: bwrapArgv(fx.rootfs),
+      ...o, oci, bundles: fx.bundles, lib: (libWorker = await libraryRunner(libRoot, fx.bundles.true)), bwrap: bwrapArgv(fx.rootfs),
       bun: findBun(repo), busybox: join(fx.rootfs, 'bin', 'busybox'), crunWrapper: runtimes.find((r) => r.wrapper)?.wrapper,
     };
     results.host = { node: process.version, cpus: (await import('node:os')).cpus().length, load: (await import('node:os')).loadavg() };
@@ -236,6 +259,7 @@ async function main() {
   } catch (e) {
     failed = e;
   } finally {
+    await libWorker?.close();
     await cleanupAll(runtimes);
     results.leftoversAfterCleanup = leftovers(runtimes);
     await removeTmp();

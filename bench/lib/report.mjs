@@ -53,6 +53,8 @@ export function printTable(res) {
   const lib = r['moat library'];
   const rows5 = [['(5) library path: runContainer of /bin/true, warm Node', 'min', 'median', 'vs runc run', 'vs crun run', 'vs bwrap']];
   if (lib) rows5.push(['moat library (runContainer: create, run, wait, delete)', ms(lib.min), ms(lib.median), ratio(lib.median, r.runc?.median), hasCrun ? ratio(lib.median, r.crun?.median) : '-', ratio(lib.median, r.bwrap?.median)]);
+  const here = r['moat library, in the bench process'];
+  if (here) rows5.push(['  the same in the bench\'s process (it spawns the others)', ms(here.min), ms(here.median), ratio(here.median, r.runc?.median), hasCrun ? ratio(here.median, r.crun?.median) : '-', ratio(here.median, r.bwrap?.median)]);
   if (r.bwrap) rows5.push(['bwrap /bin/true (namespaces only: no cgroup, no seccomp)', ms(r.bwrap.min), ms(r.bwrap.median), '', '', '']);
   process.stdout.write(`\n${pad(rows5)}\n`);
 

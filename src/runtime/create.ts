@@ -192,6 +192,23 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       if (seen) keepRecipe(recipeKey!, captureRecipe(cgroupHostInfo(), made, seen, o.id));
       return made;
     };
+    // in a user namespace of its own, a read-write cgroup mount is writable only where the
+    // cgroup is delegated to the container's root (its root is not the host's there)
+    const ownUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+    const planFor = (fifoPath: string | undefined, cg: ContainerCgroup | undefined) => buildPlan(spec, {
+      bundle, mode, ...(fifoPath ? { fifoPath } : {}), cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
+      rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
+      ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
+      ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+      noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
+      ...(o.recordExit && mode === 'detach' ? { exitFile: store.exitFile(o.id) } : {}),
+      ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
+      ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
+      ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
+    });
+    const direct = !!o.direct && mode === 'foreground' && !capture;
+    // the cgroup its helper is making is known: its Plan is made while the helper works
+    const early = !rootless && rendered && prepared?.cgroups ? planFor(direct ? undefined : store.fifo(o.id), rendered.cgroup) : undefined;
     if (!rootless && rendered && prepared?.cgroups) {
       const report = await prepared.cgroups;
       recipeSent = undefined; // taken: from here the cgroup is `cgroup`, or gone
@@ -228,9 +245,6 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       // device rules are a layer the config asked for: say that it is not applied
       if (spec.linux?.resources?.devices?.length) log('warn', 'linux.resources.devices: not enforced without a cgroup (rootless): the container has only the device nodes bound in from the host, with your own access to them');
     }
-    // in a user namespace of its own, a read-write cgroup mount is writable only where the
-    // cgroup is delegated to the container's root (its root is not the host's there)
-    const ownUserNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
     if (cgroup) {
       rec.cgroup = cgroup;
       store.write(rec, false);
@@ -251,19 +265,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
-    const planFor = (fifoPath: string | undefined, cg: ContainerCgroup | undefined) => buildPlan(spec, {
-      bundle, mode, ...(fifoPath ? { fifoPath } : {}), cgroupDirs: cg ? cgroupJoinDirs(cg) : [], cgroupMounts: cg ? cgroupMountDirs(cg) : {}, ...(cg && ownUserNs ? { cgroupDelegated: cg.delegated ?? [] } : {}),
-      rootless, ...(rootless ? { rootlessNewIdMap: maps.maps.useNewIdMap } : {}),
-      ...(cg?.deviceBpf ? { deviceBpf: { dir: cg.deviceBpf.dir, insns: Buffer.from(cg.deviceBpf.insns, 'base64') } } : {}),
-      ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
-      noPivot: !!o.noPivot, preserveFds: o.preserveFds ?? 0,
-      ...(o.recordExit && mode === 'detach' ? { exitFile: store.exitFile(o.id) } : {}),
-      ...(o.loaded.seccomp ? { seccomp: o.loaded.seccomp } : {}),
-      ...(landlock.bytes ? { landlock: landlock.bytes } : {}),
-      ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
-    });
-    const direct = !!o.direct && mode === 'foreground' && !capture;
-    const built = planFor(direct ? undefined : store.fifo(o.id), cgroup);
+    const built = early && cgroup === rendered?.cgroup ? early : planFor(direct ? undefined : store.fifo(o.id), cgroup);
     // the same Plan with the id placeholder, for the C front's cache (plan-cache.ts)
     const template = capture ? encodePlan(planFor(store.fifo(PH.id), cgroup && templateCgroup(cgroup, o.id)).ops) : undefined;
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
