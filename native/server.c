@@ -70,7 +70,7 @@
 enum { SRV_SPAWN = 1, SRV_DATA = 2, SRV_KILL = 3, SRV_EXIT = 4, SRV_FAIL = 5 };
 #define MAX_CHILDREN 256
 
-struct child { uint32_t id; pid_t pid; int sock; int reaped; uint32_t how, code; };
+struct child { uint32_t id; pid_t pid; int sock; int reaped; int planned; uint32_t how, code; };
 static struct child kids[MAX_CHILDREN];
 static int nkids;
 static int ctrl = -1;
@@ -142,7 +142,6 @@ static void maybe_done(struct child *c) {
   put32(p, c->how), put32(p + 4, c->code);
   reply(SRV_EXIT, c->id, p, 8);
   *c = kids[--nkids];
-  if (!nkids) fork_spare(); /* nothing runs: the next SPAWN's child is started now */
 }
 
 /* The loaded program of these instructions, loading it on first use; NULL if it cannot be. */
@@ -264,8 +263,9 @@ static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *mod
  * the SPAWN it will serve (ASSIGN: u32 length, the SPAWN payload, the device program's fd
  * passed along if there is one).  A SPAWN that finds it skips the fork and the child's start,
  * which matter now that the child's first work, its cgroup recipe, is what Node waits for.
- * It is started only when no child runs (after the last one is reaped): never beside a
- * container being set up.  It is this sealed image exec'd anew (`moat-helper spare 3`) from a
+ * It is started when a child gets its Plan (the first DATA after its SPAWN): beside that
+ * container's setup, whose time it shares, not after it, where it would take its CPU from
+ * whatever runs next on the host (in the bench, another runtime).  It is this sealed image exec'd anew (`moat-helper spare 3`) from a
  * vfork, not a fork: a fork would share the server's pages copy-on-write, and the server's
  * next writes (its relays of the next container's messages) would each fault and copy, ~0.3
  * ms of the server's time at every step of the next container (ftrace, this host).  It holds
@@ -376,7 +376,11 @@ static void on_ctrl(void) {
   if (kind == SRV_SPAWN) spawn_child(id, buf, len);
   /* a child whose socket is closed has nobody to read: the bytes are dropped, as a write to
    * an exited helper's socket would be */
-  else if (kind == SRV_DATA && c && c->sock >= 0) (void)io_all(c->sock, buf, len, 1);
+  else if (kind == SRV_DATA && c && c->sock >= 0) {
+    (void)io_all(c->sock, buf, len, 1);
+    /* its Plan: the next SPAWN's spare is started now, beside this container's setup */
+    if (!c->planned) c->planned = 1, fork_spare();
+  }
   else if (kind == SRV_KILL && c && !c->reaped && len == 4) kill(c->pid, (int)get32(buf));
   free(buf);
 }
