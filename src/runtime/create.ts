@@ -17,7 +17,7 @@ import type { LoadedSpec } from './load-spec.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import { log, logTap } from './log.js';
 import { cgroupfsHooks, cgroupfsIsReal } from './cgroups/cgroup-fs.js';
-import { encodePlan } from '../plan/wire.js';
+import { encodePlan, type PlanOp } from '../plan/wire.js';
 import { isWritableCgroupMount, PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
 import { callerName, isRootless, requestedLimits, rootlessMaps } from './rootless.js';
@@ -163,6 +163,15 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     const prepare = (withRecipe: boolean) => prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }), ...(withRecipe && rendered ? { cgroupRecipe: rendered.bytes } : {}) });
     prepared = prepare(true);
     recipeSent = prepared?.cgroups;
+    // its helper makes the cgroup from the recipe, while the record below is written and the
+    // Plan made; the Plan follows at once and the helper runs it once the cgroup is made (a
+    // failed recipe ends the helper: then Node makes the cgroup and starts another, below).
+    // The record names the cgroup from the start, before its dirs exist: a create killed
+    // from here on leaves a record whose delete removes whatever of them was made (a dir not
+    // there is no error), instead of dirs no record names. Each dir is `moat-ID`, this
+    // container's own (its helper's mkdir of one that was there already fails the recipe)
+    const fast = !rootless && rendered !== undefined && recipeSent !== undefined;
+    if (fast) rec.cgroup = rendered.cgroup;
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from (state.json only
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
@@ -207,26 +216,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
     });
     const direct = !!o.direct && mode === 'foreground' && !capture;
-    // the cgroup its helper is making is known: its Plan is made while the helper works
-    const early = !rootless && rendered && prepared?.cgroups ? planFor(direct ? undefined : store.fifo(o.id), rendered.cgroup) : undefined;
-    if (!rootless && rendered && prepared?.cgroups) {
-      const report = await prepared.cgroups;
-      recipeSent = undefined; // taken: from here the cgroup is `cgroup`, or gone
-      if (report && report.failed < 0) {
-        cgroup = rendered.cgroup;
-        log('debug', 'cgroup made by its helper from the recipe');
-      }
-      else {
-        // the helper stopped at a step (or ended without a report: then any of the dirs may
-        // be its): what it made goes, and the cgroup is made here, errors by config field
-        prepared.cancel();
-        prepared = undefined;
-        removeCreatedDirs(rendered.dirs.slice(0, report ? report.made : rendered.dirs.length));
-        keepRecipe(recipeKey!, undefined);
-        log('debug', `cgroup recipe: ${report ? `step ${report.failed} failed (errno ${report.errno})` : 'no report'}; making the cgroup in Node`);
-        prepared = prepare(false);
-      }
-    }
+    if (fast) cgroup = rendered!.cgroup;
     if (!rootless) {
       if (!cgroup) cgroup = makeCgroup();
     }
@@ -247,7 +237,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     }
     if (cgroup) {
       rec.cgroup = cgroup;
-      store.write(rec, false);
+      if (!fast) store.write(rec, false);
       const owner = rootless ? undefined : delegationOwner(spec);
       if (owner) {
         cgroup.delegated = delegateContainerCgroup(cgroup, owner.uid, owner.gid);
@@ -265,12 +255,12 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // a label's rules go in before its first process runs; they stay while the label may be
     // in use (the same rules for every container of the label, so loading again is harmless)
     if (mac.smackRules.length) loadSmackRules(mac.smackRules);
-    const built = early && cgroup === rendered?.cgroup ? early : planFor(direct ? undefined : store.fifo(o.id), cgroup);
+    const built = planFor(direct ? undefined : store.fifo(o.id), cgroup);
     // the same Plan with the id placeholder, for the C front's cache (plan-cache.ts)
     const template = capture ? encodePlan(planFor(store.fifo(PH.id), cgroup && templateCgroup(cgroup, o.id)).ops) : undefined;
     for (const w of built.warnings) log('warn', `${w.path}: ${w.message}`);
-    const helper = (prepared ? prepared.run.bind(prepared) : runHelper)({
-      ops: built.ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
+    const start = (ops: PlanOp[]) => (prepared ? prepared.run.bind(prepared) : runHelper)({
+      ops, preserveFds: o.preserveFds ?? 0, ...(o.stdio ? { stdio: o.stdio } : {}),
       onSync: async (name) => {
         // MSG_PID comes before any sync point, but `rec.pid` is set by the continuation of
         // `await helper.pid` below, which may not have run yet
@@ -287,7 +277,28 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
         return JSON.stringify(state);
       },
     });
-    pid = await helper.pid;
+    let helper = start(built.ops);
+    try {
+      pid = await helper.pid;
+    } catch (e) {
+      const report = fast ? await recipeSent : undefined;
+      if (!fast || (report && report.failed < 0)) throw e; // the recipe was done: the Plan failed
+      // the recipe stopped at a step (or its helper ended without a report: then any of the
+      // dirs may be its): what it made goes, and Node makes the cgroup, errors by config
+      // field, and starts another helper on a Plan for it
+      recipeSent = undefined;
+      cgroup = undefined;
+      removeCreatedDirs(rendered!.dirs.slice(0, report ? report.made : rendered!.dirs.length));
+      keepRecipe(recipeKey!, undefined);
+      log('debug', `cgroup recipe: ${report ? `step ${report.failed} failed (errno ${report.errno})` : 'no report'}; making the cgroup in Node`);
+      cgroup = rec.cgroup = makeCgroup();
+      store.write(rec, false);
+      prepared = prepare(false);
+      helper = start(planFor(direct ? undefined : store.fifo(o.id), cgroup).ops);
+      pid = await helper.pid;
+    }
+    recipeSent = undefined;
+    if (fast && cgroup === rendered!.cgroup) log('debug', 'cgroup made by its helper from the recipe');
     rec.pid = pid;
     rec.pidStart = procStat(pid)?.start ?? '';
     // recorded as soon as the pid is known, so that a crash from here on leaves a state
@@ -305,13 +316,10 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     prepared?.cancel();
     const cleanup: string[] = [];
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    // a helper still making its recipe's dirs (killed above if it had no Plan yet) has
+    // stopped before they are removed
+    if (recipeSent) await recipeSent;
     if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
-    else if (recipeSent && rendered) {
-      // failed before the helper's report was taken: what it made (all of it, if it was
-      // killed before it could say) goes once it has stopped
-      const report = await recipeSent;
-      try { removeCreatedDirs(rendered.dirs.slice(0, report ? report.made : rendered.dirs.length)); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
-    }
     try { store.remove(o.id); } catch (se) { cleanup.push(`remove state: ${(se as Error).message}`); }
     const err = withContext(e, `create \`${o.id}\``);
     if (cleanup.length) err.message += ` (and cleanup failed: ${cleanup.join('; ')})`;
