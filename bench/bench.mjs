@@ -3,7 +3,7 @@
 //
 //   npm run bench [-- --rounds 20 --seq 100 --concurrent 50 --quick
 //                     --variants moat,node,node-modules,node-bundle,node-snapshot,bun-bundle
-//                     --phases floor,run,split,seq,concurrent --out FILE]
+//                     --phases floor,run,split,seq,concurrent --out FILE --library-here]
 //
 // Builds one busybox bundle, then measures in interleaved rounds (so the machine's noise hits
 // every runtime alike): (1) `run` of /bin/true, (2) create/start/delete apart, (3) N
@@ -11,8 +11,10 @@
 // their memory and a check that no runtime process stays behind, (5) the library path
 // (runContainer from a warm Node process), (6) the floors: `node -e 0`, `bun -e 0`, and a
 // static program spawned from Node. Prints one table and writes bench/results/*.json.
-// The library path runs in a warm Node process of its own (lib/library-worker.mjs), and also,
-// for comparison, in the bench's process, which spawns the other runtimes between its runs.
+// The library path runs in a warm Node process of its own (lib/library-worker.mjs); with
+// --library-here also in the bench's process, which spawns the other runtimes between its
+// runs (a row of its own; not by default: its server, spare and container add their own
+// background work to the rounds).
 // Every container, cgroup and state dir is removed at the end, also after a failure.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +43,7 @@ function parseOptions(argv) {
     else if (k === '--phases') o.phases = v.split(',');
     else if (k === '--floor-rounds') o.floorRounds = Number(v);
     else if (k === '--out') o.out = v;
+    else if (k === '--library-here') o.libraryHere = true, i--;
     else if (k === '--quick') Object.assign(o, { rounds: 5, splitRounds: 3, seq: 20, concurrent: 10, floorRounds: 5 }), i--;
     else throw new Error(`unknown option \`${k}\` (see the head of bench/bench.mjs)`);
   }
@@ -53,7 +56,7 @@ const log = (s) => process.stderr.write(`bench: ${s}\n`);
 async function phaseRun(ctx) {
   const { oci, bundles, rounds, lib, bwrap } = ctx;
   const HERE = 'moat library, in the bench process';
-  const samples = Object.fromEntries([...oci.map((r) => r.name), 'moat library', HERE, ...(bwrap ? ['bwrap'] : [])].map((n) => [n, []]));
+  const samples = Object.fromEntries([...oci.map((r) => r.name), 'moat library', ...(ctx.libraryHere ? [HERE] : []), ...(bwrap ? ['bwrap'] : [])].map((n) => [n, []]));
   const errors = Object.fromEntries(Object.keys(samples).map((n) => [n, 0]));
   const actors = [
     ...oci.map((rt) => async () => {
@@ -66,19 +69,19 @@ async function phaseRun(ctx) {
       if (r.code !== 0) errors['moat library']++;
       else samples['moat library'].push(r.ms);
     },
-    async () => {
+    ...(ctx.libraryHere ? [async () => {
       const t0 = process.hrtime.bigint();
       const code = await lib.runHere(newId('lib'));
       if (code !== 0) errors[HERE]++;
       else samples[HERE].push(since(t0));
-    },
+    }] : []),
     ...(bwrap ? [async () => {
       const r = await timed(bwrap);
       if (r.code !== 0) errors.bwrap++;
       else samples.bwrap.push(r.ms);
     }] : []),
   ];
-  for (let i = 0; i < 3; i++) await lib.run(newId('warm')), await lib.runHere(newId('warm')); // the library path is measured warm
+  for (let i = 0; i < 3; i++) await lib.run(newId('warm')), ctx.libraryHere && (await lib.runHere(newId('warm'))); // the library path is measured warm
   for (let round = 0; round < rounds; round++) for (const act of rotate(actors, round)) await act();
   return Object.fromEntries(Object.entries(samples).map(([n, s]) => [n, { ...summarize(s), errors: errors[n] }]));
 }
