@@ -232,8 +232,9 @@ static int sync_until_ready(struct made *m) {
     if (type != MSG_PID || len != 4) return -1; /* an error, or a sync point: Node's to handle */
     /* recorded at once, as create.ts does: a create killed from here on leaves a record */
     uint32_t pid = rd32(pl);
-    /* opened now, while the helper (not yet told to go on) keeps the pid from being reused:
-     * undo() signals this process and no other */
+    /* opened now: the pid is not reaped before the helper's own wait (it comes from the
+     * container process itself, after its `go`, and the helper reaps it only once it has
+     * ended): undo() signals this process and no other */
     if (m->pidfd < 0) m->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     snprintf(m->pid_s, sizeof m->pid_s, "%u", pid);
     proc_start(pid, m->start_s, sizeof m->start_s);

@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <dirent.h>
@@ -193,6 +194,7 @@ static ssize_t read_trimmed(const char *path, char *buf, size_t cap) {
   ssize_t n = read(fd, buf, cap - 1);
   close(fd);
   if (n < 0) return -1;
+  if ((size_t)n == cap - 1) { errno = EFBIG; return -2; } /* maybe cut short: not a value to copy */
   size_t a = 0, b = (size_t)n;
   while (a < b && (buf[a] == ' ' || buf[a] == '\n' || buf[a] == '\t' || buf[a] == '\r')) a++;
   while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\n' || buf[b - 1] == '\t' || buf[b - 1] == '\r')) b--;
@@ -219,7 +221,10 @@ static void run_recipe(int sock, const uint8_t *p, const uint8_t *end) {
       } else if (kind == 3 && recipe_str(&p, end, b, sizeof b) == 0) {
         ssize_t mine = read_trimmed(a, v, sizeof v), n;
         rc = 0; /* unreadable or already set: left alone, as TypeScript's inheritCpuset */
-        if (mine == 0) rc = (n = read_trimmed(b, v, sizeof v)) < 0 ? write_cg(a, "", 0) : write_cg(a, v, (size_t)n);
+        if (mine == 0) {
+          n = read_trimmed(b, v, sizeof v);
+          rc = n == -2 ? -1 : n < 0 ? write_cg(a, "", 0) : write_cg(a, v, (size_t)n);
+        }
       }
     }
     if (rc < 0) failed = step, err = (uint32_t)errno;
@@ -255,14 +260,24 @@ static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *mod
    * reaches a container */
   unsigned keep = p >= 0 ? 5U : 4U;
   if (syscall(SYS_close_range, keep, ~0U, 0) < 0) for (int fd = (int)keep; fd < 1024; fd++) close(fd);
-  if (recipe_len) run_recipe(3, recipe, recipe + recipe_len);
+  if (recipe_len) {
+    /* a server that dies meanwhile takes this child with it: its Node process, told of the
+     * server's end, removes the recipe's dirs and makes them itself, and must not race a
+     * helper still making them */
+    pid_t server = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server) _exit(1);
+    run_recipe(3, recipe, recipe + recipe_len);
+    prctl(PR_SET_PDEATHSIG, 0);
+  }
   run_plan_fd(3);
 }
 
 /* The spare: a helper started while the server had nothing to do, waiting on its socket for
  * the SPAWN it will serve (ASSIGN: u32 length, the SPAWN payload, the device program's fd
  * passed along if there is one).  A SPAWN that finds it skips the fork and the child's start,
- * which matter now that the child's first work, its cgroup recipe, is what Node waits for.
+ * which would otherwise come before the child's first work, its cgroup recipe, and so before
+ * its Plan.
  * It is started when a child gets its Plan (the first DATA after its SPAWN): beside that
  * container's setup, whose time it shares, not after it, where it would take its CPU from
  * whatever runs next on the host (in the bench, another runtime).  It is this sealed image exec'd anew (`moat-helper spare 3`) from a

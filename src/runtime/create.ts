@@ -1,5 +1,5 @@
 // create: from a bundle to a container that waits, fully set up, for `start`.
-import { closeSync, constants as fsc, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildPlan } from '../plan/build-plan.js';
@@ -155,23 +155,28 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
   // cache (its capture is of Node's own writes), nor where it cannot be replayed
   const recipeKey = !rootless && !capture && !spec.linux?.cgroupsPath && !delegationOwner(spec) && cgroupfsIsReal() ? JSON.stringify([spec.linux?.resources ?? null, spec.linux?.devices ?? null]) : undefined;
   const recipe = recipeKey === undefined ? undefined : recipeFor(recipeKey);
+  // not where one of its dirs is there already (a leftover, or another's of the same name:
+  // Node's own path then says `already exists`), so that the dirs it names are this create's
   const rendered = recipe && renderRecipe(recipe, o.id);
+  const fastRecipe = rendered && !rendered.dirs.some((d) => existsSync(d)) ? rendered : undefined;
   let recipeSent: Promise<RecipeReport | undefined> | undefined;
   try {
-    // the helper server forks this container's helper now: its fork and start overlap the
-    // record and the cgroups below; it waits for its Plan (and is killed if none comes)
-    const prepare = (withRecipe: boolean) => prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }), ...(withRecipe && rendered ? { cgroupRecipe: rendered.bytes } : {}) });
+    // the helper server forks this container's helper now (or hands it its spare): its start
+    // overlaps the record and the cgroups below; it waits for its Plan (and is killed if none
+    // comes)
+    const prepare = (withRecipe: boolean) => prepareHelper({ ...(o.stdio ? { stdio: o.stdio } : {}), preserveFds: o.preserveFds ?? 0, ...(rootless || cgroupHostInfo().mode === 'v1' ? {} : { deviceProgram: deviceProgramFor(spec.linux?.devices, spec.linux?.resources?.devices) }), ...(withRecipe && fastRecipe ? { cgroupRecipe: fastRecipe.bytes } : {}) });
     prepared = prepare(true);
-    recipeSent = prepared?.cgroups;
-    // its helper makes the cgroup from the recipe, while the record below is written and the
-    // Plan made; the Plan follows at once and the helper runs it once the cgroup is made (a
-    // failed recipe ends the helper: then Node makes the cgroup and starts another, below).
-    // The record names the cgroup from the start, before its dirs exist: a create killed
-    // from here on leaves a record whose delete removes whatever of them was made (a dir not
-    // there is no error), instead of dirs no record names. Each dir is `moat-ID`, this
-    // container's own (its helper's mkdir of one that was there already fails the recipe)
-    const fast = !rootless && rendered !== undefined && recipeSent !== undefined;
-    if (fast) rec.cgroup = rendered.cgroup;
+    recipeSent = fastRecipe ? prepared?.cgroups : undefined;
+    // With a recipe, its helper makes the cgroup while the record is written and the Plan
+    // made, and the Plan follows at once (the helper runs it after the recipe; a failed recipe
+    // ends the helper, and Node makes the cgroup and starts another, below). The record names
+    // the cgroup from its first write: a create killed from then on leaves a record whose
+    // delete removes whatever of its dirs exists (a dir not there is no error). Killed before
+    // that write (the helper may have begun), it leaves empty dirs no record names, as a
+    // create killed between Node's own mkdirs and their record always could: the record is
+    // not written first, which cost 0.74 ms of every run here (paired, alternating builds)
+    const fast = recipeSent !== undefined;
+    if (fast) rec.cgroup = cgroup = fastRecipe!.cgroup;
     // written before anything is made on the host, and again as each thing is made: a create
     // killed at any point leaves a record that `delete` can clean up from (state.json only
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
@@ -216,7 +221,6 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       ...(mac.layers.length ? { mac: { attrs: mac.attrs, mountData: mac.mountData } } : {}),
     });
     const direct = !!o.direct && mode === 'foreground' && !capture;
-    if (fast) cgroup = rendered!.cgroup;
     if (!rootless) {
       if (!cgroup) cgroup = makeCgroup();
     }
@@ -288,7 +292,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       // field, and starts another helper on a Plan for it
       recipeSent = undefined;
       cgroup = undefined;
-      removeCreatedDirs(rendered!.dirs.slice(0, report ? report.made : rendered!.dirs.length));
+      removeCreatedDirs(fastRecipe!.dirs.slice(0, report ? report.made : fastRecipe!.dirs.length));
       keepRecipe(recipeKey!, undefined);
       log('debug', `cgroup recipe: ${report ? `step ${report.failed} failed (errno ${report.errno})` : 'no report'}; making the cgroup in Node`);
       cgroup = rec.cgroup = makeCgroup();
@@ -298,7 +302,7 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
       pid = await helper.pid;
     }
     recipeSent = undefined;
-    if (fast && cgroup === rendered!.cgroup) log('debug', 'cgroup made by its helper from the recipe');
+    if (fast && cgroup === fastRecipe!.cgroup) log('debug', 'cgroup made by its helper from the recipe');
     rec.pid = pid;
     rec.pidStart = procStat(pid)?.start ?? '';
     // recorded as soon as the pid is known, so that a crash from here on leaves a state
@@ -317,8 +321,11 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     const cleanup: string[] = [];
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     // a helper still making its recipe's dirs (killed above if it had no Plan yet) has
-    // stopped before they are removed
-    if (recipeSent) await recipeSent;
+    // stopped before they are removed; one that stopped at a step made only the dirs before it
+    if (recipeSent) {
+      const report = await recipeSent;
+      if (report && cgroup === fastRecipe?.cgroup) cgroup = { ...cgroup!, created: fastRecipe!.dirs.slice(0, report.made) };
+    }
     if (cgroup) try { destroyContainerCgroup(cgroup); } catch (ce) { cleanup.push(`remove cgroup: ${(ce as Error).message}`); }
     try { store.remove(o.id); } catch (se) { cleanup.push(`remove state: ${(se as Error).message}`); }
     const err = withContext(e, `create \`${o.id}\``);

@@ -103,8 +103,8 @@ export interface RecipeReport {
 export interface PreparedHelper {
   /** sends the Plan: from here it is runHelper's helper */
   run(run: HelperRun): HelperHandle;
-  /** the Plan will not come: the helper is killed (it has made nothing but what `cgroups`
-   * reports) */
+  /** the Plan will not come: the helper is killed (it has made nothing, or some of its cgroup
+   * recipe's dirs: `cgroups` says how many if it stopped at a step, nothing if killed) */
   cancel(): void;
   /** with a cgroup recipe: the helper's report on it; undefined if the helper ended without
    * one (it may have made any prefix of the recipe's dirs) */

@@ -18,6 +18,7 @@ import { setHelperServer } from '../../src/runtime/helper-mode.js';
 import { cpusetKeeperParent } from '../../src/runtime/helper-server.js';
 import { probeCgroupHost, type ContainerCgroup } from '../../src/runtime/cgroups/index.js';
 import { placeContainerCgroup } from '../../src/runtime/cgroups/cgroup-placement.js';
+import { recipeTesting } from '../../src/runtime/cgroups/cgroup-recipe.js';
 import { cgroupHostInfo } from '../../src/runtime/host.js';
 import { configureLog } from '../../src/runtime/log.js';
 
@@ -224,36 +225,75 @@ describe('helper server', { skip }, () => {
     assert.equal(made.length, 2, 'the second and third cgroups came from the recipe');
   });
 
-  // a recipe that fails at a step (here a dir that exists already, planted under the next id
-  // in the last hierarchy the recipe makes a dir in): the dirs the helper made are removed and
-  // Node makes the cgroup itself, which reports the error as it always does; nothing is left
-  test('server: a cgroup recipe that fails: the helper\'s dirs go, Node\'s create reports why', async () => {
+  // a recipe that fails at a step (here a limit the kernel refuses, put in by the test): the
+  // dirs the helper made are removed, Node makes the cgroup itself and starts another helper,
+  // and the container runs with its limits; nothing is left
+  test('server: a cgroup recipe that fails at a step: Node makes the cgroup and the container runs', async () => {
     setHelperServer(true);
     const b = s.bundle((c) => {
       c.process.args = ['/bin/true'];
       c.linux.resources = { ...c.linux.resources, pids: { limit: 55 } };
     });
     assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const logFile = join(out, 'recipe-fail.log');
+    configureLog({ debug: true, file: logFile });
+    recipeTesting.tamper = (steps) => steps.map((st) => (st.kind === 'write' && st.file === 'pids.max' ? { ...st, value: 'not-a-number' } : st));
     const id = uniqueId('hsrecipe');
-    const placed = placeContainerCgroup(cgroupHostInfo(), id);
-    const dirs = [...new Set(Object.values(placed.dirs))];
+    const dirs = [...new Set(Object.values(placeContainerCgroup(cgroupHostInfo(), id).dirs))];
+    try {
+      const { helper, record } = await createContainer({ root: s.state.root, id, loaded: loadBundle(b.dir, s.state.root), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] });
+      try {
+        const pids = Object.values((record.cgroup as ContainerCgroup).dirs).find((d) => existsSync(join(d, 'pids.max')))!;
+        assert.equal(readFileSync(join(pids, 'pids.max'), 'utf8'), '55\n', 'the limit, as Node wrote it');
+        await startContainer(s.state.root, id);
+        assert.equal(await helper.exit, 0);
+      } finally {
+        await deleteContainer(s.state.root, id, true);
+      }
+    } finally {
+      recipeTesting.tamper = undefined;
+      configureLog({ debug: false, file: undefined });
+    }
+    const lines = readFileSync(logFile, 'utf8');
+    assert.match(lines, /cgroup recipe: step \d+ failed \(errno 22\); making the cgroup in Node/);
+    assert.doesNotMatch(lines, /cgroup made by its helper from the recipe/);
+    for (const d of dirs) assert.equal(existsSync(d), false, `${d}: gone`);
+    assert.equal(existsSync(join(s.state.root, id)), false, 'no state');
+  });
+
+  // a dir of the next container's cgroup that is there already (planted here): no recipe is
+  // sent (its dirs must be this create's), Node's own create refuses as it always has, and
+  // the dir that was there stays
+  test('server: a cgroup dir that is there already: no recipe, Node\'s create refuses, nothing of it removed', async () => {
+    setHelperServer(true);
+    const b = s.bundle((c) => {
+      c.process.args = ['/bin/true'];
+      c.linux.resources = { ...c.linux.resources, pids: { limit: 56 } };
+    });
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const id = uniqueId('hsrecipe');
+    const dirs = [...new Set(Object.values(placeContainerCgroup(cgroupHostInfo(), id).dirs))];
     const planted = dirs[dirs.length - 1]!;
     mkdirSync(planted);
+    const logFile = join(out, 'recipe-planted.log');
+    configureLog({ debug: true, file: logFile });
     try {
       await assert.rejects(runContainer({ root: s.state.root, id, loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), /already exists/);
-      for (const d of dirs.slice(0, -1)) assert.equal(existsSync(d), false, `${d}: made by the helper, removed`);
+      for (const d of dirs.slice(0, -1)) assert.equal(existsSync(d), false, `${d}: not left`);
       assert.ok(existsSync(planted), 'the dir that was there before stays');
       assert.equal(existsSync(join(s.state.root, id)), false, 'no state');
     } finally {
+      configureLog({ debug: false, file: undefined });
       rmdirSync(planted);
     }
-    // and the config's next container is made as before
+    assert.doesNotMatch(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '', /cgroup recipe|from the recipe/, 'no recipe was sent');
+    // and the config's next container is made from the recipe again
     assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
   });
 
-  // between containers the server keeps one helper started ahead (native/server.c): it holds
+  // the server starts the next container's helper ahead (native/server.c): it holds
   // nothing of the server's (its stdio and its socket only), and the next container uses it
-  test('server: the spare helper started between containers holds only its stdio and socket', async () => {
+  test('server: the spare helper started ahead holds only its stdio and socket', async () => {
     setHelperServer(true);
     const b = s.bundle((c) => (c.process.args = ['/bin/true']));
     assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsspare'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
@@ -262,11 +302,24 @@ describe('helper server', { skip }, () => {
     const end = Date.now() + 5000 * timeScale;
     while (!servers(server!, 'spare').length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     const [spare] = servers(server!, 'spare');
-    assert.ok(spare, 'the server started a spare once no container ran');
-    assert.deepEqual(readdirSync(`/proc/${spare}/fd`).map(Number).sort((x, y) => x - y), [0, 1, 2, 3], 'stdio and its socket');
+    assert.ok(spare, 'the server started a spare when the container got its Plan');
+    // (while it starts, its re-exec check holds /proc/self/exe open for a moment)
+    const fds = () => readdirSync(`/proc/${spare}/fd`).map(Number).sort((x, y) => x - y);
+    const end2 = Date.now() + 5000 * timeScale;
+    while (fds().length !== 4 && Date.now() < end2) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(fds(), [0, 1, 2, 3], 'stdio and its socket');
     assert.match(readlinkSync(`/proc/${spare}/fd/3`), /^socket:/);
-    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsspare'), loaded: loadBundle(b.dir), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
-    assert.equal(existsSync(`/proc/${spare}`) && !readFileSync(`/proc/${spare}/stat`, 'utf8').includes(') Z'), false, 'the spare served that container and is gone');
+    // the next container's helper is that spare: the container process is its child
+    const id = uniqueId('hsspare');
+    const { helper, record } = await createContainer({ root: s.state.root, id, loaded: loadBundle(b.dir), mode: 'foreground', stdio: ['ignore', 'ignore', 'ignore'] });
+    try {
+      const st = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
+      assert.equal(Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]), spare, 'the spare served this container');
+      await startContainer(s.state.root, id);
+      assert.equal(await helper.exit, 0);
+    } finally {
+      await deleteContainer(s.state.root, id, true);
+    }
   });
 
   // runContainer holds create's lock on into start: between the two, the lock is ours (no

@@ -13,7 +13,7 @@ import type { CgroupHost, ContainerCgroup } from './cgroup-types.js';
 import { placeContainerCgroup } from './cgroup-placement.js';
 
 /** One step, relative to the container's dir of a controller key (`unified` for cgroup2). */
-type Step =
+export type Step =
   | { kind: 'mkdir'; key: string }
   | { kind: 'write'; key: string; file: string; value: string }
   | { kind: 'inherit'; key: string; file: string };
@@ -56,12 +56,17 @@ export function captureRecipe(host: CgroupHost, cg: ContainerCgroup, writes: Cap
     if (!key) return undefined; // a dir above the container's own
     steps.push({ kind: 'mkdir', key });
     created.push(key);
+    // a new v1 cpuset dir takes its parent's cpus and mems if it has none (inheritCpuset):
+    // always a step, whatever the capture saw (with `cgroup.clone_children` the kernel had
+    // filled them, and it may not next time; the step leaves a filled one alone)
+    if (key === 'cpuset' && host.mode !== 'unified') for (const file of ['cpuset.cpus', 'cpuset.mems']) steps.push({ kind: 'inherit', key, file });
   }
   for (const w of writes) {
     const slash = w.path.lastIndexOf('/');
     const key = keyOf(w.path.slice(0, slash));
     const file = w.path.slice(slash + 1);
     if (!key || w.value.includes(id) || w.value.includes('\0') || !file) return undefined;
+    if (w.inherit && key === 'cpuset') continue; // a step already (above)
     steps.push(w.inherit ? { kind: 'inherit', key, file } : { kind: 'write', key, file, value: w.value });
   }
   let deviceBpf: CgroupRecipe['deviceBpf'];
@@ -73,11 +78,16 @@ export function captureRecipe(host: CgroupHost, cg: ContainerCgroup, writes: Cap
   return { host, steps, created, ...(deviceBpf ? { deviceBpf } : {}), ...(cg.notes ? { notes: cg.notes } : {}) };
 }
 
+/** For tests: changes the steps a recipe is rendered with (a step the kernel refuses shows
+ * the helper's failure and Node's fallback). */
+export const recipeTesting: { tamper?: (steps: readonly Step[]) => Step[] } = {};
+
 /** The recipe for container `id`: the ContainerCgroup it makes and the steps as the helper
  * reads them; undefined if `id` cannot be placed (createContainerCgroup then says why). */
 export function renderRecipe(r: CgroupRecipe, id: string): { cgroup: ContainerCgroup; bytes: Uint8Array; dirs: string[] } | undefined {
   const placed = placeContainerCgroup(r.host, id);
   if (placed.issues.length) return undefined;
+  const steps = recipeTesting.tamper ? recipeTesting.tamper(r.steps) : r.steps;
   const dir = (key: string) => placed.dirs[key]!;
   const parts: Buffer[] = [];
   const str = (s: string) => {
@@ -86,7 +96,7 @@ export function renderRecipe(r: CgroupRecipe, id: string): { cgroup: ContainerCg
     n.writeUInt32LE(b.length);
     parts.push(n, b);
   };
-  for (const s of r.steps) {
+  for (const s of steps) {
     if (s.kind === 'mkdir') {
       parts.push(Buffer.of(MKDIR));
       str(dir(s.key));
