@@ -234,6 +234,16 @@ static void run_recipe(int sock, const uint8_t *p, const uint8_t *end) {
   if (io_all(sock, m, sizeof m, 1) || failed >= 0) _exit(1);
 }
 
+/* SPAWN's payload (see the head of this file), as the server reads it and as its spare does */
+struct spawn_req { const uint8_t *modes, *insns, *recipe; size_t insns_len, recipe_len; };
+static int parse_spawn(const uint8_t *p, size_t len, struct spawn_req *r) {
+  if (len < 7) return -1;
+  uint32_t plen = get32(p + 3);
+  if (plen > len - 7) return -1;
+  *r = (struct spawn_req){ .modes = p, .insns = p + 7, .recipe = p + 7 + plen, .insns_len = plen, .recipe_len = len - 7 - plen };
+  return 0;
+}
+
 /* In the child: the server's fds are gone, the sync socket is fd 3, the device program (if
  * any, PROG_FD with the instructions it was loaded from) fd 4, close-on-exec and dropped
  * before clone; it makes the cgroup of its recipe, if any; and it runs the Plan. */
@@ -273,15 +283,14 @@ static __attribute__((noreturn)) void become_helper(int sock, const uint8_t *mod
   run_plan_fd(3);
 }
 
-/* The spare: a helper started while the server had nothing to do, waiting on its socket for
- * the SPAWN it will serve (ASSIGN: u32 length, the SPAWN payload, the device program's fd
- * passed along if there is one).  A SPAWN that finds it skips the fork and the child's start,
- * which would otherwise come before the child's first work, its cgroup recipe, and so before
- * its Plan.
- * It is started when a child gets its Plan (the first DATA after its SPAWN): beside that
+/* The spare: a helper started ahead, waiting on its socket for the SPAWN it will serve
+ * (ASSIGN: u32 length, the SPAWN payload, the device program's fd passed along if there is
+ * one).  A SPAWN that finds it skips the fork and the child's start, which would otherwise
+ * come before the child's first work, its cgroup recipe, and so before its Plan.  It is
+ * started when a child gets its Plan (the first DATA after its SPAWN): beside that
  * container's setup, whose time it shares, not after it, where it would take its CPU from
- * whatever runs next on the host (in the bench, another runtime).  It is this sealed image exec'd anew (`moat-helper spare 3`) from a
- * vfork, not a fork: a fork would share the server's pages copy-on-write, and the server's
+ * whatever runs next on the host (in the bench, another runtime).  It is this sealed image
+ * exec'd anew (`moat-helper spare 3`) from a vfork, not a fork: a fork would share the server's pages copy-on-write, and the server's
  * next writes (its relays of the next container's messages) would each fault and copy, ~0.3
  * ms of the server's time at every step of the next container (ftrace, this host).  It holds
  * nothing of the server's: only its socket survives the exec. */
@@ -301,11 +310,10 @@ __attribute__((noreturn)) void spare_main(int sock) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&prog_fd, CMSG_DATA(c), sizeof prog_fd);
   uint32_t len = get32(head);
-  uint8_t *pl = malloc(len ? len : 1);
-  if (!pl || len < 7 || len > (1u << 21) || io_all(sock, pl, len, 0)) _exit(127);
-  uint32_t plen = get32(pl + 3);
-  if (plen > len - 7) _exit(127);
-  become_helper(sock, pl, plen ? prog_fd : -1, pl + 7, plen, pl + 7 + plen, len - 7 - plen);
+  uint8_t *pl = len <= (1u << 21) ? malloc(len ? len : 1) : NULL;
+  struct spawn_req r;
+  if (!pl || io_all(sock, pl, len, 0) || parse_spawn(pl, len, &r)) _exit(127);
+  become_helper(sock, r.modes, r.insns_len ? prog_fd : -1, r.insns, r.insns_len, r.recipe, r.recipe_len);
 }
 
 static void fork_spare(void) {
@@ -357,15 +365,11 @@ static int assign_spare(uint32_t id, const uint8_t *payload, uint32_t len, const
 
 static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
   uint8_t e[4];
-  uint8_t modes[3] = { 0, 0, 0 };
-  uint32_t plen = 0;
-  if (len >= 7) memcpy(modes, payload, 3), plen = get32(payload + 3);
-  if (len < 7 || plen > len - 7) { put32(e, EINVAL); reply(SRV_FAIL, id, e, 4); return; }
-  const uint8_t *insns = payload + 7, *recipe = insns + plen;
-  size_t recipe_len = len - 7 - plen;
+  struct spawn_req r;
+  if (parse_spawn(payload, len, &r)) { put32(e, EINVAL); reply(SRV_FAIL, id, e, 4); return; }
   int sv[2];
   if (nkids == MAX_CHILDREN || find(id)) { put32(e, EAGAIN); reply(SRV_FAIL, id, e, 4); return; }
-  const struct prog *prog = plen ? device_prog(insns, plen) : NULL;
+  const struct prog *prog = r.insns_len ? device_prog(r.insns, r.insns_len) : NULL;
   if (assign_spare(id, payload, len, prog) == 0) return;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { put32(e, (uint32_t)errno); reply(SRV_FAIL, id, e, 4); return; }
   pid_t pid = fork();
@@ -375,7 +379,7 @@ static void spawn_child(uint32_t id, const uint8_t *payload, uint32_t len) {
     reply(SRV_FAIL, id, e, 4);
     return;
   }
-  if (pid == 0) become_helper(sv[1], modes, prog ? prog->fd : -1, prog ? prog->insns : NULL, prog ? prog->len : 0, recipe, recipe_len);
+  if (pid == 0) become_helper(sv[1], r.modes, prog ? prog->fd : -1, prog ? prog->insns : NULL, prog ? prog->len : 0, r.recipe, r.recipe_len);
   close(sv[1]);
   kids[nkids++] = (struct child){ .id = id, .pid = pid, .sock = sv[0] };
 }

@@ -8,7 +8,7 @@ import { ConfigError } from '../spec/issues.js';
 import { landlockHost } from './landlock.js';
 import { compileMac } from '../policy/mac/index.js';
 import { loadSmackRules, macHost } from './mac/index.js';
-import { captureRecipe, cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, deviceProgramFor, keepRecipe, recipeFor, removeCreatedDirs, renderRecipe, type CapturedWrite, type ContainerCgroup } from './cgroups/index.js';
+import { captureRecipe, cgroupJoinDirs, createContainerCgroup, delegateContainerCgroup, destroyContainerCgroup, deviceProgramFor, keepRecipe, recipeFor, removeCreatedDirs, renderRecipe, withWritesSeen, type ContainerCgroup } from './cgroups/index.js';
 import { RuntimeError, withContext } from './errors.js';
 import { prepareHelper, runHelper, type HelperHandle, type PreparedHelper, type RecipeReport } from './helper-proc.js';
 import { runHooks } from './hooks.js';
@@ -16,7 +16,7 @@ import { cgroupHostInfo } from './host.js';
 import type { LoadedSpec } from './load-spec.js';
 import type { OciSpec } from '../spec/oci-types.js';
 import { log, logTap } from './log.js';
-import { cgroupfsHooks, cgroupfsIsReal } from './cgroups/cgroup-fs.js';
+import { cgroupfsIsReal } from './cgroups/cgroup-fs.js';
 import { encodePlan, type PlanOp } from '../plan/wire.js';
 import { isWritableCgroupMount, PH, storePlanCache, uncacheableReason, type PlanCapture, type PlanKey } from './plan-cache.js';
 import { ociState, procStat, StateStore, type ContainerRecord } from './state.js';
@@ -182,29 +182,14 @@ async function createContainerOnce(o: CreateOptions, capture: PlanCapture | unde
     // until the pid is known: the C front's verbs go to Node meanwhile, see StateStore.write)
     store.write(rec, false);
     const cgOpts = { id: o.id, ...(spec.linux?.cgroupsPath ? { cgroupsPath: spec.linux.cgroupsPath } : {}), ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}), ...(spec.linux?.devices ? { devices: spec.linux.devices } : {}) };
-    // Node makes it (capturing, for the recipe and for the Plan cache, what it wrote)
+    // Node makes it (seeing, for the recipe and for the Plan cache, what it wrote)
     const makeCgroup = (): ContainerCgroup => {
-      const { write, inherit } = cgroupfsHooks;
-      const seen: CapturedWrite[] | undefined = recipeKey === undefined ? undefined : [];
-      let inheriting: string | undefined;
-      let made: ContainerCgroup;
-      if (capture || seen) {
-        cgroupfsHooks.write = (p, v) => {
-          write(p, v);
-          capture?.writes.push({ path: p, value: v });
-          seen?.push({ path: p, value: v, ...(inheriting === p ? { inherit: true } : {}) });
-          inheriting = undefined;
-        };
-        cgroupfsHooks.inherit = (p) => ((inheriting = p), inherit(p));
-      }
-      try {
-        made = createContainerCgroup(cgroupHostInfo(), cgOpts);
-      } finally {
-        cgroupfsHooks.write = write;
-        cgroupfsHooks.inherit = inherit;
-      }
-      if (seen) keepRecipe(recipeKey!, captureRecipe(cgroupHostInfo(), made, seen, o.id));
-      return made;
+      const make = () => createContainerCgroup(cgroupHostInfo(), cgOpts);
+      if (!capture && recipeKey === undefined) return make();
+      const { result, writes } = withWritesSeen(make);
+      capture?.writes.push(...writes.map(({ path, value }) => ({ path, value })));
+      if (recipeKey !== undefined) keepRecipe(recipeKey, captureRecipe(cgroupHostInfo(), result, writes, o.id));
+      return result;
     };
     // in a user namespace of its own, a read-write cgroup mount is writable only where the
     // cgroup is delegated to the container's root (its root is not the host's there)

@@ -1,10 +1,11 @@
 // The helper as a fork server (native/server.c), for processes that run many containers:
 // spawning from Node costs ~5 ms per container (libuv forks all of Node) plus the helper's
 // re-exec from its sealed memfd; the server, spawned once, forks its sealed self (0.3-0.9 ms
-// here), or hands the container to a spare it started between containers. It is only a faster
-// way to start the same helper on the same Plan: every decision is still the Plan's, and the
-// cgroup recipe it may make first is TypeScript's own earlier work replayed (cgroup-recipe.ts). Off by default in the CLIs (one container per process: nothing to amortize),
-// on for the library; `setHelperServer(false)` (helper-mode.ts) turns it off.
+// here), or hands the container to the spare helper it started ahead. It is only a faster way
+// to start the same helper on the same Plan: every decision is still the Plan's, and the
+// cgroup recipe the helper may make first is TypeScript's own earlier work replayed
+// (cgroup-recipe.ts). Off by default in the CLIs (one container per process: nothing to
+// amortize), on for the library; `setHelperServer(false)` (helper-mode.ts) turns it off.
 //
 // The server's stdio is this process's, so a child can inherit it or get /dev/null; any other
 // stdio, or preserved fds, needs fds passed from Node, which Node cannot do: those runs are

@@ -225,16 +225,22 @@ describe('helper server', { skip }, () => {
     assert.equal(made.length, 2, 'the second and third cgroups came from the recipe');
   });
 
+  // a config of its own (its pids limit), one container of it run, so that its recipe is kept
+  async function recipeKept(pidsLimit: number) {
+    setHelperServer(true);
+    const b = s.bundle((c) => {
+      c.process.args = ['/bin/true'];
+      c.linux.resources = { ...c.linux.resources, pids: { limit: pidsLimit } };
+    });
+    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    return b;
+  }
+
   // a recipe that fails at a step (here a limit the kernel refuses, put in by the test): the
   // dirs the helper made are removed, Node makes the cgroup itself and starts another helper,
   // and the container runs with its limits; nothing is left
   test('server: a cgroup recipe that fails at a step: Node makes the cgroup and the container runs', async () => {
-    setHelperServer(true);
-    const b = s.bundle((c) => {
-      c.process.args = ['/bin/true'];
-      c.linux.resources = { ...c.linux.resources, pids: { limit: 55 } };
-    });
-    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const b = await recipeKept(55);
     const logFile = join(out, 'recipe-fail.log');
     configureLog({ debug: true, file: logFile });
     recipeTesting.tamper = (steps) => steps.map((st) => (st.kind === 'write' && st.file === 'pids.max' ? { ...st, value: 'not-a-number' } : st));
@@ -265,12 +271,7 @@ describe('helper server', { skip }, () => {
   // sent (its dirs must be this create's), Node's own create refuses as it always has, and
   // the dir that was there stays
   test('server: a cgroup dir that is there already: no recipe, Node\'s create refuses, nothing of it removed', async () => {
-    setHelperServer(true);
-    const b = s.bundle((c) => {
-      c.process.args = ['/bin/true'];
-      c.linux.resources = { ...c.linux.resources, pids: { limit: 56 } };
-    });
-    assert.equal(await runContainer({ root: s.state.root, id: uniqueId('hsrecipe'), loaded: loadBundle(b.dir, s.state.root), stdio: ['ignore', 'ignore', 'ignore'] }), 0);
+    const b = await recipeKept(56);
     const id = uniqueId('hsrecipe');
     const dirs = [...new Set(Object.values(placeContainerCgroup(cgroupHostInfo(), id).dirs))];
     const planted = dirs[dirs.length - 1]!;

@@ -10,7 +10,7 @@ import { cgroupfsHooks } from './cgroup-fs.js';
 import { makeFakeCgroupfs, type FakeCgroupfs } from './fake-cgroupfs.js';
 import { probeCgroupHost } from './probe-cgroup-host.js';
 import { createContainerCgroup, type CreateCgroupOptions } from './create-container-cgroup.js';
-import { captureRecipe, renderRecipe, type CapturedWrite } from './cgroup-recipe.js';
+import { captureRecipe, renderRecipe, withWritesSeen, type CapturedWrite } from './cgroup-recipe.js';
 import type { CgroupHost, ContainerCgroup } from './cgroup-types.js';
 
 let fake: FakeCgroupfs | undefined;
@@ -21,23 +21,10 @@ function setup(mode: 'v1' | 'hybrid' | 'unified'): CgroupHost {
   return probeCgroupHost({ mountinfo: fake.mountinfo, procSelfCgroup: fake.procSelfCgroup, root: fake.root });
 }
 
-/** createContainerCgroup with its writes seen as create.ts sees them (inherit marked). */
+/** createContainerCgroup with its writes seen as create.ts sees them (withWritesSeen). */
 function makeCapturing(host: CgroupHost, opts: CreateCgroupOptions): { cg: ContainerCgroup; writes: CapturedWrite[] } {
-  const { write, inherit } = cgroupfsHooks;
-  const writes: CapturedWrite[] = [];
-  let inheriting: string | undefined;
-  cgroupfsHooks.write = (p, v) => {
-    write(p, v);
-    writes.push({ path: p, value: v, ...(inheriting === p ? { inherit: true } : {}) });
-    inheriting = undefined;
-  };
-  cgroupfsHooks.inherit = (p) => ((inheriting = p), inherit(p));
-  try {
-    return { cg: createContainerCgroup(host, opts), writes };
-  } finally {
-    cgroupfsHooks.write = write;
-    cgroupfsHooks.inherit = inherit;
-  }
+  const { result, writes } = withWritesSeen(() => createContainerCgroup(host, opts));
+  return { cg: result, writes };
 }
 
 /** What the helper does with the bytes (native/server.c run_recipe), on the fake. */

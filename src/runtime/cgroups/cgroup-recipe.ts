@@ -10,6 +10,7 @@
 // `cgroupsPath` (no id in it: two containers would share it), dirs made above the container's
 // own (nested paths), writes outside its dirs, an id in a value.
 import type { CgroupHost, ContainerCgroup } from './cgroup-types.js';
+import { cgroupfsHooks } from './cgroup-fs.js';
 import { placeContainerCgroup } from './cgroup-placement.js';
 
 /** One step, relative to the container's dir of a controller key (`unified` for cgroup2). */
@@ -37,6 +38,26 @@ export interface CapturedWrite {
 }
 
 const MKDIR = 1, WRITE = 2, INHERIT = 3;
+
+/** Runs `make` (a createContainerCgroup) seeing every cgroupfs write it does, in order, with
+ * the new cpuset dirs' values copied from a parent marked `inherit` (cgroupfsHooks.inherit). */
+export function withWritesSeen<T>(make: () => T): { result: T; writes: CapturedWrite[] } {
+  const { write, inherit } = cgroupfsHooks;
+  const writes: CapturedWrite[] = [];
+  let inheriting: string | undefined;
+  cgroupfsHooks.write = (p, v) => {
+    write(p, v);
+    writes.push({ path: p, value: v, ...(inheriting === p ? { inherit: true } : {}) });
+    inheriting = undefined;
+  };
+  cgroupfsHooks.inherit = (p) => ((inheriting = p), inherit(p));
+  try {
+    return { result: make(), writes };
+  } finally {
+    cgroupfsHooks.write = write;
+    cgroupfsHooks.inherit = inherit;
+  }
+}
 
 /**
  * The recipe of a cgroup createContainerCgroup just made for `id` (default placement, no

@@ -4,7 +4,7 @@ export { CgroupError } from './cgroup-error.js';
 export { probeCgroupHost } from './probe-cgroup-host.js';
 export { createContainerCgroup, type CreateCgroupOptions } from './create-container-cgroup.js';
 export { cgroupJoinDirs } from './cgroup-join-dirs.js';
-export { captureRecipe, keepRecipe, recipeFor, renderRecipe, type CapturedWrite } from './cgroup-recipe.js';
+export { captureRecipe, keepRecipe, recipeFor, renderRecipe, withWritesSeen } from './cgroup-recipe.js';
 export { removeCreatedDirs } from './write-cgroup-files.js';
 export { deviceProgramFor } from './container-devices.js';
 export { destroyContainerCgroup, killContainerCgroup } from './destroy-container-cgroup.js';
